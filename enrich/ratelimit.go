@@ -1,0 +1,91 @@
+package enrich
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+const (
+	// defaultRateLimit is the API's documented submission limit: 10 per
+	// minute per organisation.
+	defaultRateLimit = 10
+	rateWindow       = time.Minute
+)
+
+// rateLimiter admits at most limit events in any rolling window. It keeps a
+// sliding log of event times, so a burst at the end of one minute cannot be
+// followed by a second burst at the start of the next, as a fixed-window
+// counter would allow.
+type rateLimiter struct {
+	limit  int
+	window time.Duration
+
+	mu  sync.Mutex
+	log []time.Time // ascending
+}
+
+func newRateLimiter(limit int, window time.Duration, prior []time.Time) *rateLimiter {
+	log := slices.Clone(prior)
+	slices.SortFunc(log, func(a, b time.Time) int { return a.Compare(b) })
+	return &rateLimiter{limit: limit, window: window, log: log}
+}
+
+// reserve records an event at now and returns 0 when the window has room.
+// Otherwise it records nothing and returns how long to wait before trying
+// again.
+func (l *rateLimiter) reserve(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	l.prune(now)
+	if len(l.log) < l.limit {
+		l.log = append(l.log, now)
+		return 0
+	}
+	wait := l.log[0].Add(l.window).Sub(now)
+	if wait <= 0 {
+		// Only reachable when the clock moved backwards between prune and
+		// here; a retry will find room.
+		wait = time.Millisecond
+	}
+	return wait
+}
+
+// prune drops events that left the window. Callers hold l.mu.
+func (l *rateLimiter) prune(now time.Time) {
+	cutoff := now.Add(-l.window)
+	keep := 0
+	for keep < len(l.log) && !l.log[keep].After(cutoff) {
+		keep++
+	}
+	l.log = l.log[keep:]
+}
+
+func (l *rateLimiter) times(now time.Time) []time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prune(now)
+	return slices.Clone(l.log)
+}
+
+// waitForSubmission blocks until the rate limiter admits one submission,
+// then records it.
+func (c *Client) waitForSubmission(ctx context.Context, logAttrs ...any) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		wait := c.limiter.reserve(c.now())
+		if wait == 0 {
+			return nil
+		}
+		c.log.Info("waiting for the submission rate limit", append([]any{
+			"wait", wait, "limit_per_minute", c.limiter.limit,
+		}, logAttrs...)...)
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
