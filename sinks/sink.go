@@ -41,9 +41,8 @@ type Column struct {
 type Value struct {
 	Text string
 	Null bool
-	// Origin is where this cell's text came from when it differs from its
-	// column's Origin, as in a source column that a Layout fills with an
-	// enriched value. Empty means the column's Origin.
+	// Origin, when set, overrides the column's Origin for this cell, as for
+	// a source column that a Layout fills with an enriched value.
 	Origin Origin
 }
 

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/crmsync/crmsync/enrich/emulator"
+	"github.com/crmsync/crmsync/pipelines"
+	"github.com/crmsync/crmsync/pipelines/runner"
+	"github.com/crmsync/crmsync/pipelines/state"
+)
+
+type runFlags struct {
+	emulator   bool
+	summary    string
+	restart    bool
+	stateDir   string
+	logFormat  string
+	noProgress bool
+}
+
+func newRunCommand() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run PIPELINE.yaml",
+		Short: "Run or resume a pipeline",
+		Long: `Run reads the pipeline's source, submits it to the bulk API in chunks, waits
+for the jobs, merges the results and writes every sink. An unfinished run of
+the same pipeline on the same input is resumed; chunks already submitted are
+polled, never submitted again.
+
+The API key is read from the environment variable named by enrich.api_key_env
+(default SIXTYFOUR_API_KEY). With --emulator, crmsync starts a local emulator
+of the bulk API instead and the results are synthetic.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPipeline(args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.emulator, "emulator", false, "start a local emulator of the bulk API and send the chunks to it (synthetic results)")
+	fl.StringVar(&f.summary, "summary", "", "write the run summary as JSON to this file")
+	fl.BoolVar(&f.restart, "restart", false, "discard an unfinished run and start a new one (new jobs are submitted and charged)")
+	fl.StringVar(&f.stateDir, "state-dir", "", "folder for run state and locks (default: state_dir from the pipeline, else .crmsync beside it)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw progress bars on a terminal")
+	return cmd
+}
+
+func newLogger(format string) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if os.Getenv("CRMSYNC_DEBUG") != "" {
+		opts.Level = slog.LevelDebug
+	}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+// signalContext cancels on the first SIGINT or SIGTERM, so the run stops
+// submitting and saves its state; a second signal exits at once.
+func signalContext(log *slog.Logger) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig, ok := <-ch
+		if !ok {
+			return
+		}
+		log.Warn("signal received: stopping after saving the run state; send it again to exit at once", "signal", sig.String())
+		cancel()
+		if _, ok := <-ch; ok {
+			os.Exit(runner.ExitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); close(ch); cancel() }
+}
+
+func runPipeline(path string, f runFlags) error {
+	log, err := newLogger(f.logFormat)
+	if err != nil {
+		return exitWith(runner.ExitUsage, err)
+	}
+	p, err := pipelines.Load(path)
+	if err != nil {
+		return exitWith(runner.ExitConfig, err)
+	}
+
+	opts := runner.Options{StateDir: f.stateDir, Restart: f.restart, Logger: log, Version: version}
+	if !f.noProgress {
+		opts.Progress = newProgress(os.Stderr)
+	}
+	if f.emulator {
+		emu, err := emulator.New(emulator.Options{Addr: "127.0.0.1:0", Logger: log.With("component", "emulator")})
+		if err != nil {
+			return exitWith(runner.ExitRuntime, err)
+		}
+		url, err := emu.Start()
+		if err != nil {
+			return exitWith(runner.ExitRuntime, fmt.Errorf("start emulator: %w", err))
+		}
+		defer emu.Close()
+		log.Warn("using the local emulator: every enriched value in this run is SYNTHETIC, not real data", "emulator_url", url)
+		opts.BaseURL = url
+		opts.APIKey = "crmsync-emulator"
+		opts.Synthetic = true
+	} else {
+		key, ok := os.LookupEnv(p.Enrich.APIKeyEnv)
+		if !ok || key == "" {
+			return exitWith(runner.ExitConfig, fmt.Errorf(
+				"environment variable %s is not set; export your Sixtyfour API key in it, or run with --emulator for an offline run with synthetic results",
+				p.Enrich.APIKeyEnv))
+		}
+		opts.APIKey = key
+	}
+
+	ctx, stop := signalContext(log)
+	defer stop()
+	sum, runErr := runner.Run(ctx, p, opts)
+	if pr, ok := opts.Progress.(*progress); ok {
+		pr.Close()
+	}
+
+	data, _ := json.MarshalIndent(sum, "", "  ")
+	if f.summary != "" {
+		if err := state.WriteFileAtomic(f.summary, append(data, '\n')); err != nil {
+			log.Error("write summary failed", "path", f.summary, "err", err)
+		}
+	}
+	compact, _ := json.Marshal(sum)
+	log.Info("run summary", "summary", rawJSON(compact))
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return exitWith(sum.ExitCode, errors.New("interrupted; the run state is saved, rerun the same command to resume"))
+		}
+		return exitWith(sum.ExitCode, runErr)
+	}
+	if sum.ExitCode != 0 {
+		return exitWith(sum.ExitCode, fmt.Errorf("run finished %s: %d rows rejected, %d of %d chunks not completed; see the summary",
+			sum.Status, sum.RowsRejected, countNotCompleted(sum), sum.Chunks))
+	}
+	return nil
+}
+
+func countNotCompleted(sum *runner.Summary) int {
+	n := 0
+	for _, c := range sum.ChunkResults {
+		if c.Status != "completed" {
+			n++
+		}
+	}
+	return n
+}
+
+// rawJSON is JSON text that a JSON log handler embeds as an object and a
+// text log handler prints as it is.
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+func (r rawJSON) MarshalText() ([]byte, error) { return r, nil }

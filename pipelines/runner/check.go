@@ -1,0 +1,178 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/crmsync/crmsync/connectors"
+	"github.com/crmsync/crmsync/connectors/preset"
+	"github.com/crmsync/crmsync/connectors/source"
+	"github.com/crmsync/crmsync/pipelines"
+	"github.com/crmsync/crmsync/sinks"
+	"github.com/crmsync/crmsync/transform"
+)
+
+// validateSample is how many records Validate reads to learn the columns.
+const validateSample = 1000
+
+// Validate checks what Load cannot: the preset, the inputs against the
+// source's columns, the struct types and every sink's layout. It reads the
+// first records of the source and never touches the network.
+func Validate(p *pipelines.Pipeline) error {
+	if _, err := preset.Get(p.Source.Preset); err != nil {
+		return &ConfigError{Err: fmt.Errorf("source.preset: %w", err)}
+	}
+	inputs, err := Inputs(p)
+	if err != nil {
+		return err
+	}
+	fields, err := StructFields(p)
+	if err != nil {
+		return err
+	}
+	opts, err := SourceOptions(p, "")
+	if err != nil {
+		return err
+	}
+	opts.OnError = "fail"
+	src, err := source.Open(p.Source.Path, opts)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var columns []string
+	seen := map[string]bool{}
+	for n := 0; n < validateSample; n++ {
+		rec, err := src.Next()
+		if connectors.IsEOF(err) {
+			break
+		}
+		if err != nil {
+			if pe, ok := connectors.AsParseError(err); ok && pe.Recoverable && p.Source.OnError == "reject" {
+				continue
+			}
+			return err
+		}
+		for _, f := range rec.Fields {
+			if !seen[f.Name] {
+				seen[f.Name] = true
+				columns = append(columns, f.Name)
+			}
+		}
+	}
+	if len(columns) > 0 {
+		for _, in := range inputs {
+			for _, c := range in.Columns() {
+				if !seen[c] {
+					return &ConfigError{Err: fmt.Errorf("enrich.inputs.%s: column %q is not in the first %d records of %s (columns: %s)",
+						in.Name, c, validateSample, p.Source.Path, preview(columns))}
+				}
+			}
+		}
+	}
+	kinds := map[string]sinks.Kind{}
+	for col, t := range p.Source.Types {
+		k, _, err := sinks.ParseKind(t)
+		if err != nil {
+			return &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
+		}
+		kinds[col] = k
+	}
+	for i, s := range p.Sinks {
+		lc, err := LayoutConfig(p, s, columns)
+		if err != nil {
+			return &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+		}
+		if _, err := sinks.NewLayout(lc, columns, kinds, fields); err != nil {
+			return &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+		}
+	}
+	return nil
+}
+
+// PlannedChunk is one chunk of a plan.
+type PlannedChunk struct {
+	Index int   `json:"index"`
+	Rows  int   `json:"rows"`
+	Bytes int64 `json:"bytes"`
+}
+
+// Plan is what a run would submit.
+type Plan struct {
+	Pipeline           string         `json:"pipeline"`
+	Endpoint           string         `json:"endpoint"`
+	Tier               string         `json:"tier"`
+	RowsRead           int64          `json:"rows_read"`
+	RowsRejected       int            `json:"rows_rejected"`
+	Chunks             []PlannedChunk `json:"chunks"`
+	ConfigChars        int            `json:"config_chars"`
+	PriceCentsPerRow   int64          `json:"price_cents_per_row"`
+	EstimatedCostCents int64          `json:"estimated_cost_cents"`
+	// PriceAssumed is true when the price is crmsync's placeholder, not one
+	// set in enrich.price_cents_per_row: the real prices are not public.
+	PriceAssumed bool `json:"price_assumed"`
+}
+
+// MakePlan reads the whole source and chunks it into a scratch folder, as a
+// run would, without any network access.
+func MakePlan(p *pipelines.Pipeline) (*Plan, error) {
+	if err := Validate(p); err != nil {
+		return nil, err
+	}
+	inputs, err := Inputs(p)
+	if err != nil {
+		return nil, err
+	}
+	apiCfg, err := apiConfigJSON(p)
+	if err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	dir, err := os.MkdirTemp("", "crmsync-plan-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	opts, err := SourceOptions(p, dir+"/rejects.jsonl")
+	if err != nil {
+		return nil, err
+	}
+	src, err := source.Open(p.Source.Path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	chunker, err := transform.NewChunker(dir, p.Chunk.MaxRows, p.MaxBytes(), inputs)
+	if err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	defer chunker.Abort()
+	var ordinal int64
+	for {
+		rec, err := src.Next()
+		if connectors.IsEOF(err) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := chunker.Add(ordinal, rec); err != nil {
+			return nil, err
+		}
+		ordinal++
+	}
+	chunks, err := chunker.Close()
+	if err != nil {
+		return nil, err
+	}
+	est := p.EstimateCost(ordinal)
+	plan := &Plan{
+		Pipeline: p.Name, Endpoint: p.Enrich.Endpoint, Tier: p.Enrich.Tier,
+		RowsRead: ordinal, RowsRejected: src.Stats().Rejected,
+		ConfigChars: len([]rune(string(apiCfg))), PriceCentsPerRow: est.PriceCentsPerRow,
+		EstimatedCostCents: est.Cents, PriceAssumed: est.Assumed,
+	}
+	for _, c := range chunks {
+		plan.Chunks = append(plan.Chunks, PlannedChunk{Index: c.Index, Rows: c.Rows, Bytes: c.Bytes})
+	}
+	return plan, nil
+}
