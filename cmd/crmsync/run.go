@@ -18,6 +18,10 @@ import (
 	"github.com/crmsync/crmsync/pipelines/state"
 )
 
+// crashHook, when set by a test binary, is called at each crash point of a
+// run; the crash tests use it to kill the process at an exact step.
+var crashHook func(point string)
+
 type runFlags struct {
 	emulator   bool
 	summary    string
@@ -99,7 +103,7 @@ func runPipeline(path string, f runFlags) error {
 		return exitWith(runner.ExitConfig, err)
 	}
 
-	opts := runner.Options{StateDir: f.stateDir, Restart: f.restart, Logger: log, Version: version}
+	opts := runner.Options{StateDir: f.stateDir, Restart: f.restart, Logger: log, Version: version, Crash: crashHook}
 	if !f.noProgress {
 		opts.Progress = newProgress(os.Stderr)
 	}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/crmsync/crmsync/enrich"
 	"github.com/crmsync/crmsync/pipelines"
 	"github.com/crmsync/crmsync/pipelines/state"
 )
@@ -46,6 +47,12 @@ type Options struct {
 	// Crash, when set, is called at each named point of the run; tests use
 	// it to stop a run exactly there.
 	Crash func(point string)
+	// Retry, when set, replaces the client's default retry policy (tests
+	// shorten its waits).
+	Retry *enrich.RetryPolicy
+	// Resolver resolves the webhook host before the first submission; nil
+	// uses the system resolver.
+	Resolver pipelines.HostResolver
 }
 
 // Crash points, in the order a run passes them.
