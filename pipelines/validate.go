@@ -112,8 +112,11 @@ func (v *validator) checkName() {
 	}
 }
 
-// structTypes are the type names the API accepts in enrich.struct, also used
-// for source.types.
+// sourceTypes are the types source.types accepts: the struct types plus
+// timestamp (RFC 3339 text, written as a Parquet timestamp).
+var sourceTypes = append(append([]string{}, structTypes...), "timestamp")
+
+// structTypes are the type names the API accepts in enrich.struct.
 var structTypes = []string{
 	"str", "string", "int", "integer", "float", "bool", "boolean",
 	"list", "list[str]", "list[int]", "list[float]", "list[bool]", "list[boolean]", "dict",
@@ -170,7 +173,7 @@ func (v *validator) checkSource() {
 		if col == "" {
 			v.keyErrorf(path, "empty column name; name the column to type")
 		}
-		v.checkEnum(path, s.Types[col], structTypes...)
+		v.checkEnum(path, s.Types[col], sourceTypes...)
 	}
 
 	v.checkEnum("source.on_error", s.OnError, "fail", "reject")

@@ -1,8 +1,10 @@
 package transform
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/sinks"
@@ -269,7 +271,37 @@ func loadResults(in MergeInput, c MergeChunk, st *MergeStats) (map[int64]*result
 				}
 			}
 		}
+		expandFieldConfidence(r.meta, in.Fields)
 		results[ord] = r
 	}
 	return results, nil
+}
+
+// expandFieldConfidence fills "<field>_confidence" from a field_confidence
+// value that is a JSON object mapping struct fields to scores, the form the
+// single-row API returns, unless the result also has that column.
+func expandFieldConfidence(meta map[string]sinks.Value, fields []sinks.StructField) {
+	v, ok := meta["field_confidence"]
+	if !ok || v.Null || !strings.HasPrefix(strings.TrimSpace(v.Text), "{") {
+		return
+	}
+	var scores map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(v.Text), &scores); err != nil {
+		return
+	}
+	for _, f := range fields {
+		key := f.Name + "_confidence"
+		if _, set := meta[key]; set {
+			continue
+		}
+		raw, ok := scores[f.Name]
+		if !ok {
+			continue
+		}
+		field, err := resultField(key, raw)
+		if err != nil {
+			continue
+		}
+		meta[key] = sinks.Value{Text: field.Text, Null: field.Null || field.Text == ""}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	pqgo "github.com/parquet-go/parquet-go"
 
 	"github.com/crmsync/crmsync/sinks"
+	"github.com/crmsync/crmsync/sinks/parquet/parquettest"
 )
 
 var allKinds = []sinks.Column{
@@ -27,16 +28,16 @@ var allKinds = []sinks.Column{
 	{Name: "zip", Kind: sinks.String, Origin: sinks.FromSource},
 }
 
-var wantLeaves = []leafInfo{
-	{physical: "BYTE_ARRAY", logical: "STRING"},
-	{physical: "INT64"},
-	{physical: "DOUBLE"},
-	{physical: "BOOLEAN"},
-	{physical: "BYTE_ARRAY", logical: "STRING", list: true},
-	{physical: "INT64", list: true},
-	{physical: "BYTE_ARRAY", logical: "STRING"},
-	{physical: "INT64", logical: "TIMESTAMP(MICROS,UTC)"},
-	{physical: "BYTE_ARRAY", logical: "STRING"},
+var wantLeaves = []parquettest.Leaf{
+	{Physical: "BYTE_ARRAY", Logical: "STRING"},
+	{Physical: "INT64"},
+	{Physical: "DOUBLE"},
+	{Physical: "BOOLEAN"},
+	{Physical: "BYTE_ARRAY", Logical: "STRING", List: true},
+	{Physical: "INT64", List: true},
+	{Physical: "BYTE_ARRAY", Logical: "STRING"},
+	{Physical: "INT64", Logical: "TIMESTAMP(MICROS,UTC)"},
+	{Physical: "BYTE_ARRAY", Logical: "STRING"},
 }
 
 func v(s string) sinks.Value { return sinks.Value{Text: s} }
@@ -65,19 +66,6 @@ func writeFile(t *testing.T, cols []sinks.Column, opts Options, rows [][]sinks.V
 	return path
 }
 
-// readBoth reads path with both readers, checks that they agree, and
-// returns what they read.
-func readBoth(t *testing.T, path string) fileInfo {
-	t.Helper()
-	x := readXitongsys(t, path)
-	p := readParquetGo(t, path)
-	x.compression, p.compression = nil, nil
-	if !reflect.DeepEqual(x, p) {
-		t.Fatalf("readers disagree:\nxitongsys  %+v\nparquet-go %+v", x, p)
-	}
-	return p
-}
-
 func TestParquetTypesNullsAndValues(t *testing.T) {
 	created := time.Date(2024, 1, 10, 8, 30, 15, 234000000, time.UTC)
 	rows := [][]sinks.Value{
@@ -90,10 +78,10 @@ func TestParquetTypesNullsAndValues(t *testing.T) {
 		{v("Zo\xeb"), v("42.0"), v("-0.25"), v("0"), v(`["a", null]`), v("[]"), v("{}"), v("1970-01-01T00:00:00Z"), v("")},
 	}
 	path := writeFile(t, allKinds, Options{}, rows)
-	got := readBoth(t, path)
+	got := parquettest.ReadBoth(t, path)
 
-	if !reflect.DeepEqual(got.leaves, wantLeaves) {
-		t.Errorf("leaf types\n got %+v\nwant %+v", got.leaves, wantLeaves)
+	if !reflect.DeepEqual(got.Leaves, wantLeaves) {
+		t.Errorf("leaf types\n got %+v\nwant %+v", got.Leaves, wantLeaves)
 	}
 	want := [][]any{
 		{"0015g00000XyZaBAAV", nil, "0015g00000XyZaCAAV", "Zo\uFFFD"},
@@ -107,8 +95,8 @@ func TestParquetTypesNullsAndValues(t *testing.T) {
 		{"02134", nil, "01569", ""},
 	}
 	for c := range want {
-		if !reflect.DeepEqual(got.columns[c], want[c]) {
-			t.Errorf("column %s\n got %#v\nwant %#v", allKinds[c].Name, got.columns[c], want[c])
+		if !reflect.DeepEqual(got.Columns[c], want[c]) {
+			t.Errorf("column %s\n got %#v\nwant %#v", allKinds[c].Name, got.Columns[c], want[c])
 		}
 	}
 }
@@ -129,15 +117,15 @@ func TestParquetCompression(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("codec "+tt.codec+" from "+strconv.Quote(tt.name), func(t *testing.T) {
 			path := writeFile(t, allKinds, Options{Compression: tt.name}, rows)
-			x := readXitongsys(t, path)
-			for i, c := range x.compression {
+			x := parquettest.ReadXitongsys(t, path)
+			for i, c := range x.Compression {
 				if c != tt.codec {
 					t.Errorf("column %d codec %s, want %s", i, c, tt.codec)
 				}
 			}
-			got := readBoth(t, path)
-			if got.columns[0][0] != "a" || got.columns[0][1] != nil {
-				t.Errorf("id column %v, want [a <nil>]", got.columns[0])
+			got := parquettest.ReadBoth(t, path)
+			if got.Columns[0][0] != "a" || got.Columns[0][1] != nil {
+				t.Errorf("id column %v, want [a <nil>]", got.Columns[0])
 			}
 		})
 	}
@@ -157,36 +145,36 @@ func TestParquetRowGroupsAndMetadata(t *testing.T) {
 		Metadata:     map[string]string{"pipeline": "salesforce-leads", "run_id": "run-1", "crmsync_version": "0.1.0"},
 	}
 	path := writeFile(t, cols, opts, rows)
-	got := readBoth(t, path)
+	got := parquettest.ReadBoth(t, path)
 
-	if want := []int64{3000, 3000, 3000, 1000}; !reflect.DeepEqual(got.rowGroups, want) {
-		t.Errorf("row groups %v, want %v", got.rowGroups, want)
+	if want := []int64{3000, 3000, 3000, 1000}; !reflect.DeepEqual(got.RowGroups, want) {
+		t.Errorf("row groups %v, want %v", got.RowGroups, want)
 	}
 	for k, want := range opts.Metadata {
-		if got.keyValues[k] != want {
-			t.Errorf("metadata %s = %q, want %q", k, got.keyValues[k], want)
+		if got.KeyValues[k] != want {
+			t.Errorf("metadata %s = %q, want %q", k, got.KeyValues[k], want)
 		}
 	}
-	if len(got.columns[0]) != 10000 {
-		t.Fatalf("read %d rows, want 10000", len(got.columns[0]))
+	if len(got.Columns[0]) != 10000 {
+		t.Fatalf("read %d rows, want 10000", len(got.Columns[0]))
 	}
-	for i, cell := range got.columns[0] {
+	for i, cell := range got.Columns[0] {
 		if cell != int64(i) {
 			t.Fatalf("row %d: n = %v, want %d", i, cell, i)
 		}
 	}
-	if got.columns[1][9999] != "row 9999" {
-		t.Errorf("last s = %v, want row 9999", got.columns[1][9999])
+	if got.Columns[1][9999] != "row 9999" {
+		t.Errorf("last s = %v, want row 9999", got.Columns[1][9999])
 	}
 }
 
 func TestParquetEmptyFile(t *testing.T) {
 	path := writeFile(t, allKinds, Options{}, nil)
-	got := readBoth(t, path)
-	if len(got.columns) != len(allKinds) {
-		t.Fatalf("read %d columns, want %d", len(got.columns), len(allKinds))
+	got := parquettest.ReadBoth(t, path)
+	if len(got.Columns) != len(allKinds) {
+		t.Fatalf("read %d columns, want %d", len(got.Columns), len(allKinds))
 	}
-	for c, cells := range got.columns {
+	for c, cells := range got.Columns {
 		if len(cells) != 0 {
 			t.Errorf("column %d holds %d cells, want none", c, len(cells))
 		}
