@@ -71,6 +71,9 @@ const (
 	KindDuplicateKey ErrorKind = "duplicate_key"
 	// KindPreset marks a record that the CRM preset's transform rejected.
 	KindPreset ErrorKind = "preset"
+	// KindType marks a value that does not convert to the type that
+	// source.types declares for its column.
+	KindType ErrorKind = "type"
 )
 
 // ParseError reports a problem at a position in an input file, in the manner
@@ -79,7 +82,7 @@ type ParseError struct {
 	File   string    // file name as given by the user
 	Line   int       // 1-based physical line of the decoded input; 0 if unknown
 	Column int       // 1-based field index for CSV, byte column for JSON; 0 if unknown
-	Header string    // header name of Column, when known
+	Header string    // header name of Column, or the field name when Column is 0
 	Kind   ErrorKind // class of the problem
 	Err    error     // what is wrong, without the position
 	// Raw is the text of the offending record when it could be recovered;
@@ -101,6 +104,8 @@ func (e *ParseError) Error() string {
 		} else {
 			s += fmt.Sprintf("column %d: ", e.Column)
 		}
+	} else if e.Header != "" {
+		s += fmt.Sprintf("field %q: ", e.Header)
 	}
 	return s + e.Err.Error()
 }

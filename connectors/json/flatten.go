@@ -36,7 +36,7 @@ func ParseArrayMode(s string) (ArrayMode, error) {
 }
 
 // FlattenError reports why one JSON record cannot become a
-// connectors.Record. Kind is KindNotRecord, KindInvalidUTF8 or
+// connectors.Record. Kind is KindNotRecord, KindInvalidUTF8, KindNULByte or
 // KindDuplicateKey.
 type FlattenError struct {
 	Kind connectors.ErrorKind
@@ -185,7 +185,11 @@ func (f *flattener) textError(err error) error {
 	if len(f.name) > 0 {
 		where = fmt.Sprintf("field %q", f.name)
 	}
-	return &FlattenError{Kind: connectors.KindInvalidUTF8, Err: fmt.Errorf("%s: %w", where, err)}
+	kind := connectors.KindInvalidUTF8
+	if errors.Is(err, errNULEscape) {
+		kind = connectors.KindNULByte
+	}
+	return &FlattenError{Kind: kind, Err: fmt.Errorf("%s: %w", where, err)}
 }
 
 // checkDuplicates rejects a record in which two values flatten to one name,
@@ -228,8 +232,16 @@ func unquote(data []byte, i int) (string, int, error) {
 	if err := stdjson.Unmarshal(data[i:j+1], &s); err != nil {
 		return "", 0, err
 	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", 0, errNULEscape
+	}
 	return s, j + 1, nil
 }
+
+// errNULEscape rejects a \u0000 escape. A NUL is a data error wherever it
+// comes from, as a raw byte in CSV or as this escape in JSON, so no record
+// ever contains one.
+var errNULEscape = errors.New(`\u0000 escape (NUL character) in a string; remove it from the export`)
 
 func invalidUTF8(b []byte) error {
 	for i := 0; i < len(b); {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -51,6 +52,7 @@ func FuzzJSON(f *testing.F) {
 		`[{"a": 1}] x`,
 		"[{\"a\": \"\xff\"}]",
 		`{"r": {"x": [[[[]]]]}}`,
+		`[{"a": "x\u0000y"}, {"b\u0000": 1}]`,
 	} {
 		f.Add([]byte(seed), "/r", false)
 		f.Add([]byte(seed), "", true)
@@ -86,8 +88,8 @@ func FuzzJSON(f *testing.F) {
 				continue
 			}
 			for _, f := range rec.Fields {
-				if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Text) {
-					t.Fatalf("field %q passed invalid UTF-8", f.Name)
+				if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Text) || strings.IndexByte(f.Name+f.Text, 0) >= 0 {
+					t.Fatalf("field %q passed invalid UTF-8 or a NUL: %q", f.Name, f.Text)
 				}
 			}
 		}

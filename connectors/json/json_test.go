@@ -68,6 +68,8 @@ func TestFlattenErrors(t *testing.T) {
 		{"{\"Zo\xeb\": 1}", connectors.KindInvalidUTF8, "invalid UTF-8 byte 0xEB"},
 		{`{"a": 1, "a": 2}`, connectors.KindDuplicateKey, `duplicate field "a"`},
 		{`{"a.b": 1, "a": {"b": 2}}`, connectors.KindDuplicateKey, `duplicate field "a.b"`},
+		{`{"a": {"b": "x\u0000y"}}`, connectors.KindNULByte, `field "a.b": \u0000 escape (NUL character)`},
+		{`{"a\u0000": 1}`, connectors.KindNULByte, `a key: \u0000 escape`},
 	}
 	for _, tt := range tests {
 		_, err := json.Flatten([]byte(tt.input), json.ArraysIndex, nil)

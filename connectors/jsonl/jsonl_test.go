@@ -230,6 +230,7 @@ func FuzzJSONL(f *testing.F) {
 		"{\"a\":1}\n{\"a\":",
 		"[1]\n\"x\"\n{}\n",
 		"{\"a\":\"\xff\"}\n",
+		"{\"a\":\"x\\u0000y\"}\n{\"b\":1}\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -256,8 +257,8 @@ func FuzzJSONL(f *testing.F) {
 				continue
 			}
 			for _, f := range rec.Fields {
-				if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Text) {
-					t.Fatalf("field %q passed invalid UTF-8", f.Name)
+				if !utf8.ValidString(f.Name) || !utf8.ValidString(f.Text) || strings.IndexByte(f.Name+f.Text, 0) >= 0 {
+					t.Fatalf("field %q passed invalid UTF-8 or a NUL: %q", f.Name, f.Text)
 				}
 			}
 		}

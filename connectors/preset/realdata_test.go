@@ -1,6 +1,7 @@
 package preset_test
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -9,38 +10,12 @@ import (
 	"testing"
 
 	"github.com/crmsync/crmsync/connectors"
+	"github.com/crmsync/crmsync/connectors/csv"
+	crmjson "github.com/crmsync/crmsync/connectors/json"
 	"github.com/crmsync/crmsync/connectors/preset"
 	"github.com/crmsync/crmsync/connectors/salesforce"
+	"github.com/crmsync/crmsync/connectors/source"
 )
-
-// apply runs the named preset's Transform over records and returns the kept
-// ones.
-func apply(t *testing.T, name string, records []connectors.Record) []connectors.Record {
-	t.Helper()
-	p, err := preset.Get(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kept []connectors.Record
-	for _, r := range records {
-		out, keep, err := p.Transform(r)
-		if err != nil {
-			t.Fatalf("%s Transform of the record at line %d: %v", name, r.Line, err)
-		}
-		if !keep {
-			continue
-		}
-		seen := map[string]bool{}
-		for _, f := range out.Fields {
-			if seen[f.Name] {
-				t.Errorf("%s Transform of the record at line %d yields column %q twice", name, r.Line, f.Name)
-			}
-			seen[f.Name] = true
-		}
-		kept = append(kept, out)
-	}
-	return kept
-}
 
 func get(t *testing.T, r connectors.Record, name string) connectors.Field {
 	t.Helper()
@@ -97,7 +72,7 @@ func assertNoNamePrefix(t *testing.T, records []connectors.Record, prefixes ...s
 }
 
 func TestSalesforceLeadCSV(t *testing.T) {
-	records := apply(t, "salesforce", readCSV(t, realdata(t, "salesforce-easy-spaces-lwc/Lead_Data.csv")))
+	records, r := readPreset(t, "salesforce", realdata(t, "salesforce-easy-spaces-lwc/Lead_Data.csv"), source.Options{})
 	if len(records) != 11 {
 		t.Fatalf("got %d records, want 11", len(records))
 	}
@@ -107,23 +82,42 @@ func TestSalesforceLeadCSV(t *testing.T) {
 	if got := get(t, records[0], "Title").Text; got != "VP New Markets" {
 		t.Errorf("first Title = %q, want VP New Markets", got)
 	}
-	p, _ := preset.Get("salesforce")
-	if key := p.KeyColumn(fieldNames(records[0])); key != "" {
+	if key := r.KeyColumn(); key != "" {
 		t.Errorf("KeyColumn = %q, want none: the import wizard file has no Id", key)
 	}
 }
 
+// TestSalesforceContactCSV reads the Data Import Wizard contact file, which
+// has CRLF line ends and no final newline.
+func TestSalesforceContactCSV(t *testing.T) {
+	records, _ := readPreset(t, "salesforce", realdata(t, "salesforce-easy-spaces-lwc/Contact_Data.csv"), source.Options{})
+	if len(records) != 12 {
+		t.Fatalf("got %d records, want 12", len(records))
+	}
+	empty := 0
+	for _, r := range records {
+		if get(t, r, "Reservation_Status").Null {
+			empty++
+		}
+	}
+	if empty != 6 {
+		t.Errorf("%d empty Reservation_Status values, want 6", empty)
+	}
+	if got := get(t, records[0], "MobilePhone").Text; got != "+1 (408) 505-1578" {
+		t.Errorf("first MobilePhone = %q", got)
+	}
+}
+
 func TestSalesforceTreeJSON(t *testing.T) {
-	p, _ := preset.Get("salesforce")
 	path := realdata(t, "salesforce-easy-spaces-lwc/Contacts.json")
-	records := apply(t, "salesforce", readJSON(t, path, p.RecordsPath, true))
+	records, r := readPreset(t, "salesforce", path, source.Options{})
 	if len(records) != 12 {
 		t.Fatalf("got %d records, want 12", len(records))
 	}
 	assertNoNamePrefix(t, records, "attributes")
 
 	first := records[0]
-	if key := p.KeyColumn(fieldNames(first)); key != "referenceId" {
+	if key := r.KeyColumn(); key != "referenceId" {
 		t.Fatalf("KeyColumn = %q, want referenceId", key)
 	}
 	if got := get(t, first, "referenceId").Text; got != "ContactRef1" {
@@ -139,12 +133,15 @@ func TestSalesforceTreeJSON(t *testing.T) {
 
 func TestSalesforceRESTQuery(t *testing.T) {
 	path := realdata(t, "salesforce-rest-api/contacts.test.json")
-	records := apply(t, "salesforce", readJSON(t, path, "/api/get/~1services~1data~1v59.0~1query/response/records", true))
+	records, r := readPreset(t, "salesforce", path, source.Options{RecordsPath: "/api/get/~1services~1data~1v59.0~1query/response/records"})
 	// The response reports totalSize 213, and all 213 records are present.
 	if len(records) != 213 {
 		t.Fatalf("got %d records, want 213", len(records))
 	}
 	assertNoNamePrefix(t, records, "attributes")
+	if key := r.KeyColumn(); key != "Id" {
+		t.Errorf("KeyColumn = %q, want Id", key)
+	}
 
 	seen := map[string]bool{}
 	for _, r := range records {
@@ -172,7 +169,7 @@ func TestSalesforceRESTQuery(t *testing.T) {
 func TestHubSpotAPIPage(t *testing.T) {
 	p, _ := preset.Get("hubspot")
 	path := realdata(t, "hubspot/list-contacts.test.json")
-	records := apply(t, "hubspot", readJSON(t, path, "/api/get/~1crm~1v3~1objects~1contacts/response"+p.RecordsPath, true))
+	records, _ := readPreset(t, "hubspot", path, source.Options{RecordsPath: "/api/get/~1crm~1v3~1objects~1contacts/response" + p.RecordsPath})
 	if len(records) != 26 {
 		t.Fatalf("got %d records, want 26", len(records))
 	}
@@ -199,8 +196,7 @@ func TestHubSpotAPIPage(t *testing.T) {
 }
 
 func TestHubSpotCaseAPIPage(t *testing.T) {
-	p, _ := preset.Get("hubspot")
-	records := apply(t, "hubspot", readJSON(t, filepath.Join(sharedDir(t), "cases", "23-hubspot-api-page.json"), p.RecordsPath, true))
+	records, r := readPreset(t, "hubspot", filepath.Join(sharedDir(t), "cases", "23-hubspot-api-page.json"), source.Options{})
 	if len(records) != 2 {
 		t.Fatalf("got %d records, want 2", len(records))
 	}
@@ -223,10 +219,13 @@ func TestHubSpotCaseAPIPage(t *testing.T) {
 	if got := get(t, records[1], "company").Text; got != "Example Corp" {
 		t.Errorf("second company = %q, want Example Corp", got)
 	}
+	if cursor := r.Stats().Cursor; cursor != "103" {
+		t.Errorf("cursor = %q, want paging.next.after 103", cursor)
+	}
 }
 
 func TestHubSpotImportCSV(t *testing.T) {
-	records := apply(t, "hubspot", readCSV(t, realdata(t, "hubspot/import_emails.csv")))
+	records, _ := readPreset(t, "hubspot", realdata(t, "hubspot/import_emails.csv"), source.Options{})
 	if len(records) != 10 {
 		t.Fatalf("got %d records, want 10", len(records))
 	}
@@ -238,7 +237,7 @@ func TestHubSpotImportCSV(t *testing.T) {
 func TestZohoContacts(t *testing.T) {
 	p, _ := preset.Get("zoho")
 	path := realdata(t, "zoho-crm/list-contacts.test.json")
-	records := apply(t, "zoho", readJSON(t, path, "/api/get/~1crm~1v2~1Contacts/response"+p.RecordsPath, true))
+	records, _ := readPreset(t, "zoho", path, source.Options{RecordsPath: "/api/get/~1crm~1v2~1Contacts/response" + p.RecordsPath})
 	if len(records) != 11 {
 		t.Fatalf("got %d records, want 11", len(records))
 	}
@@ -270,11 +269,10 @@ func TestZohoContacts(t *testing.T) {
 }
 
 func TestPipedriveAirbyteJSONL(t *testing.T) {
-	lines := readJSONL(t, realdata(t, "pipedrive/expected_records.jsonl"), true)
-	if len(lines) != 62 {
-		t.Fatalf("read %d lines, want 62", len(lines))
+	records, r := readPreset(t, "pipedrive", realdata(t, "pipedrive/expected_records.jsonl"), source.Options{})
+	if st := r.Stats(); st.RowsRead != 62 || st.Skipped != 59 {
+		t.Errorf("rows read %d, skipped %d; want 62 lines with 59 of other streams skipped", st.RowsRead, st.Skipped)
 	}
-	records := apply(t, "pipedrive", lines)
 	if len(records) != 3 {
 		t.Fatalf("kept %d records, want the 3 persons lines", len(records))
 	}
@@ -300,12 +298,11 @@ func TestPipedriveAirbyteJSONL(t *testing.T) {
 }
 
 func TestDynamicsImportSource(t *testing.T) {
-	records := apply(t, "dynamics", readCSV(t, realdata(t, "dynamics-365/import accounts.csv")))
+	records, r := readPreset(t, "dynamics", realdata(t, "dynamics-365/import accounts.csv"), source.Options{})
 	if len(records) != 5 {
 		t.Fatalf("got %d records, want 5", len(records))
 	}
-	p, _ := preset.Get("dynamics")
-	if key := p.KeyColumn(fieldNames(records[0])); key != "" {
+	if key := r.KeyColumn(); key != "" {
 		t.Errorf("KeyColumn = %q, want none, so records fall back to line numbers", key)
 	}
 	if got := fieldNames(records[0]); !reflect.DeepEqual(got, []string{"src_name", "src_parent", "src_addresstype"}) {
@@ -317,12 +314,11 @@ func TestDynamicsImportSource(t *testing.T) {
 }
 
 func TestDynamicsRoundTripCase(t *testing.T) {
-	records := apply(t, "dynamics", readCSV(t, filepath.Join(sharedDir(t), "cases", "30-dynamics-roundtrip.csv")))
+	records, r := readPreset(t, "dynamics", filepath.Join(sharedDir(t), "cases", "30-dynamics-roundtrip.csv"), source.Options{})
 	if len(records) != 2 {
 		t.Fatalf("got %d records, want 2", len(records))
 	}
-	p, _ := preset.Get("dynamics")
-	if key := p.KeyColumn(fieldNames(records[0])); key != "(Do Not Modify) Contact" {
+	if key := r.KeyColumn(); key != "(Do Not Modify) Contact" {
 		t.Errorf("KeyColumn = %q, want (Do Not Modify) Contact", key)
 	}
 	assertInputsPresent(t, "dynamics", records[0])
@@ -343,8 +339,8 @@ func TestAttioPeople(t *testing.T) {
 	p, _ := preset.Get("attio")
 	path := realdata(t, "attio/people.test.json")
 	const pointer = "/api/post/~1v2~1objects~1people~1records~1query/response/data"
-	indexed := apply(t, "attio", readJSON(t, path, pointer, true))
-	asJSON := apply(t, "attio", readJSON(t, path, pointer, false))
+	indexed, _ := readPreset(t, "attio", path, source.Options{RecordsPath: pointer})
+	asJSON, _ := readPreset(t, "attio", path, source.Options{RecordsPath: pointer, FlattenArrays: "json"})
 	if len(indexed) != 8 {
 		t.Fatalf("got %d records, want 8", len(indexed))
 	}
@@ -400,8 +396,8 @@ func TestAttioPeople(t *testing.T) {
 func TestOdooLeads(t *testing.T) {
 	path := realdata(t, "odoo/crm-leads.test.json")
 	const pointer = "/api/get/~11.0~1crm.lead/response/records"
-	indexed := apply(t, "odoo", readJSON(t, path, pointer, true))
-	asJSON := apply(t, "odoo", readJSON(t, path, pointer, false))
+	indexed, _ := readPreset(t, "odoo", path, source.Options{RecordsPath: pointer})
+	asJSON, _ := readPreset(t, "odoo", path, source.Options{RecordsPath: pointer, FlattenArrays: "json"})
 	if len(indexed) != 39 {
 		t.Fatalf("got %d records, want 39", len(indexed))
 	}
@@ -439,23 +435,59 @@ func TestOdooLeads(t *testing.T) {
 	}
 }
 
+// TestGenericOtherFiles checks that the generic preset returns the records
+// of the format reader unchanged.
 func TestGenericOtherFiles(t *testing.T) {
 	tests := []struct {
-		name    string
-		records []connectors.Record
-		want    int
+		name, file string
+		want       int
 	}{
-		{"atomic-crm", readCSV(t, realdata(t, "atomic-crm/contacts.csv")), 500},
-		{"sp500", readCSV(t, realdata(t, "public-companies-sp500/constituents.csv")), 503},
-		{"twenty", readJSON(t, realdata(t, "twenty/companies-demo.json"), "", true), 600},
+		{"atomic-crm", "atomic-crm/contacts.csv", 500},
+		{"sp500", "public-companies-sp500/constituents.csv", 503},
+		{"twenty", "twenty/companies-demo.json", 600},
 	}
 	for _, tt := range tests {
-		got := apply(t, "generic", tt.records)
-		if len(got) != tt.want {
-			t.Errorf("%s: got %d records, want %d", tt.name, len(got), tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			path := realdata(t, tt.file)
+			got, _ := readPreset(t, "generic", path, source.Options{})
+			if len(got) != tt.want {
+				t.Errorf("got %d records, want %d", len(got), tt.want)
+			}
+			raw := readFormat(t, path)
+			if !slices.EqualFunc(got, raw, func(a, b connectors.Record) bool { return reflect.DeepEqual(a, b) }) {
+				t.Error("the generic preset changed records")
+			}
+		})
+	}
+}
+
+// readFormat reads path with its format reader alone, without source.Open.
+func readFormat(t *testing.T, path string) []connectors.Record {
+	t.Helper()
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+
+	var src connectors.Source
+	if strings.HasSuffix(path, ".json") {
+		src, err = crmjson.NewReader(file, path, crmjson.Options{})
+	} else {
+		src, err = csv.NewReader(file, path, csv.Options{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []connectors.Record
+	for {
+		rec, err := src.Next()
+		if connectors.IsEOF(err) {
+			return records
 		}
-		if !slices.EqualFunc(got, tt.records, func(a, b connectors.Record) bool { return reflect.DeepEqual(a, b) }) {
-			t.Errorf("%s: generic Transform changed records", tt.name)
+		if err != nil {
+			t.Fatalf("%s after %d records: %v", path, len(records), err)
 		}
+		records = append(records, rec)
 	}
 }

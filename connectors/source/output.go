@@ -29,29 +29,38 @@ func WriteJSONLines(w io.Writer, src connectors.Source) (int, error) {
 			return n, err
 		}
 
-		buf = append(buf[:0], '{')
-		for i, f := range rec.Fields {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
+		for _, f := range rec.Fields {
 			if !utf8.ValidString(f.Name) || (!f.Null && !utf8.ValidString(f.Text)) {
 				bw.Flush()
 				return n, fmt.Errorf("record at line %d: field %q is not valid UTF-8", rec.Line, f.Name)
 			}
-			buf = appendString(buf, f.Name)
-			buf = append(buf, ':')
-			if f.Null {
-				buf = append(buf, "null"...)
-			} else {
-				buf = appendString(buf, f.Text)
-			}
 		}
-		buf = append(buf, '}', '\n')
+		buf = appendRecordJSON(buf[:0], rec)
+		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
 			return n, err
 		}
 		n++
 	}
+}
+
+// appendRecordJSON appends rec as one JSON object: keys in record order,
+// values as JSON strings holding the exact text, or null.
+func appendRecordJSON(buf []byte, rec connectors.Record) []byte {
+	buf = append(buf, '{')
+	for i, f := range rec.Fields {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(buf, f.Name)
+		buf = append(buf, ':')
+		if f.Null {
+			buf = append(buf, "null"...)
+		} else {
+			buf = appendString(buf, f.Text)
+		}
+	}
+	return append(buf, '}')
 }
 
 // appendString appends s as a JSON string. It escapes the quote, the

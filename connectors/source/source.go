@@ -1,8 +1,9 @@
 // Package source is the single entry point for reading an input file. It
 // unwraps .gz and .zip, decodes the text encoding and picks the format
 // reader (csv, json or jsonl) from the options or the file extension. It
-// then applies the CRM preset's transform. In reject mode it writes bad rows
-// to a reject file instead of failing.
+// then applies the CRM preset's transform and checks the declared column
+// types. In reject mode it writes bad rows to a reject file instead of
+// failing.
 package source
 
 import (
@@ -41,6 +42,13 @@ type Options struct {
 	// RejectsPath is the reject file (JSON lines), created at the first
 	// rejected row. "" counts rejected rows without storing them.
 	RejectsPath string
+	// Types maps a column name, as the preset's transform returns it, to a
+	// type name that sinks.ParseKind accepts (str, int, float, bool, dict,
+	// timestamp, list[E]). A non-null value that sinks.Convert cannot
+	// convert is a recoverable *connectors.ParseError of kind
+	// connectors.KindType, so it follows OnError like any bad row. Values
+	// stay text either way.
+	Types map[string]string
 }
 
 // Stats counts what a Reader has read so far. Envelope, Cursor and the
@@ -75,6 +83,7 @@ type Reader struct {
 	preset  *preset.Preset
 	rejects *rejectWriter
 	limit   rejectLimit
+	types   map[string]declaredType
 	key     string
 	keySet  bool
 	stats   Stats
@@ -102,6 +111,10 @@ func Open(path string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	types, err := parseTypes(opts.Types)
+	if err != nil {
+		return nil, err
+	}
 
 	opened, err := archive.Open(path, opts.Member)
 	if err != nil {
@@ -123,6 +136,7 @@ func Open(path string, opts Options) (*Reader, error) {
 		opened: opened,
 		preset: p,
 		limit:  limit,
+		types:  types,
 		key:    p.Key,
 		stats: Stats{
 			Format:        format,
@@ -172,8 +186,8 @@ func Open(path string, opts Options) (*Reader, error) {
 	return r, nil
 }
 
-// Next returns the next record after the preset's transform, io.EOF after
-// the last one, or an error. In reject mode a recoverable error is written
+// Next returns the next record after the preset's transform and the
+// declared-type check, io.EOF after the last one, or an error. In reject mode a recoverable error is written
 // to the reject file and reading goes on, until the rejected rows pass
 // MaxRejected. A fatal error is returned as is.
 func (r *Reader) Next() (connectors.Record, error) {
@@ -192,6 +206,9 @@ func (r *Reader) Next() (connectors.Record, error) {
 				r.stats.Skipped++
 				continue
 			}
+		}
+		if err == nil {
+			err = r.checkTypes(rec)
 		}
 		if err == nil {
 			r.stats.RowsRead++

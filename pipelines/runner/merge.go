@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -128,14 +129,12 @@ func (r *run) merge(ctx context.Context) error {
 	r.progress(EventMergeStart, 0, r.m.RowsRead)
 	r.crash(CrashMidMerge)
 	st, err := transform.Merge(transform.MergeInput{
-		Source:  &crashingSource{Source: src, r: r},
-		Columns: r.m.Columns,
-		Fields:  fields,
-		Chunks:  chunks,
-		OpenResult: func(path, format string) (connectors.Source, error) {
-			return source.Open(path, source.Options{Format: format})
-		},
-		Outputs: outputs,
+		Source:     &mergeSource{Source: src, ctx: ctx, r: r},
+		Columns:    r.m.Columns,
+		Fields:     fields,
+		Chunks:     chunks,
+		OpenResult: transform.OpenResult,
+		Outputs:    outputs,
 	})
 	if err != nil {
 		abort()
@@ -149,9 +148,9 @@ func (r *run) merge(ctx context.Context) error {
 	r.sum.RowsNotEnriched = st.NotEnriched
 	r.sum.TypeMismatches = st.TypeMismatches
 	r.sum.ResultKeys = ResultKeys{Duplicate: st.DuplicateKeys, Unknown: st.UnknownKeys, Missing: st.MissingKeys}
-	if st.Rows != r.m.RowsRead {
+	if chunked := r.chunkedRows(); st.Rows != chunked {
 		abort()
-		return fmt.Errorf("merge wrote %d records but %d were read; the input changed during the run, rerun with --restart", st.Rows, r.m.RowsRead)
+		return fmt.Errorf("merge read %d records but %d were chunked; the input changed during the run, rerun with --restart", st.Rows, chunked)
 	}
 
 	r.crash(CrashBeforeCommit)
@@ -190,6 +189,7 @@ func (r *run) openSink(s pipelines.SinkConfig, cols []sinks.Column) (sinks.Sink,
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
 		return nil, err
 	}
+	removeStaleTemps(s.Path, r.log)
 	switch s.Type {
 	case "parquet":
 		return parquetsink.Create(s.Path, cols, parquetsink.Options{
@@ -221,17 +221,51 @@ func (r *run) openSink(s pipelines.SinkConfig, cols []sinks.Column) (sinks.Sink,
 	return nil, fmt.Errorf("unknown sink type %q; use parquet, csv or jsonl", s.Type)
 }
 
-// crashingSource calls the mid-sink-write crash point halfway through.
-type crashingSource struct {
+// mergeSource feeds the source records to the merge. It stops the merge
+// when ctx is cancelled, reports progress and calls the mid-sink-write
+// crash point halfway through.
+type mergeSource struct {
 	connectors.Source
-	r *run
-	n int64
+	ctx context.Context
+	r   *run
+	n   int64
 }
 
-func (c *crashingSource) Next() (connectors.Record, error) {
-	c.n++
-	if c.n == c.r.m.RowsRead/2+1 {
-		c.r.crash(CrashMidSinkWrite)
+func (m *mergeSource) Next() (connectors.Record, error) {
+	m.n++
+	if m.n%1024 == 0 {
+		if err := m.ctx.Err(); err != nil {
+			return connectors.Record{}, err
+		}
+		m.r.progress(EventMerged, m.n, m.r.m.RowsRead)
 	}
-	return c.Source.Next()
+	if m.n == m.r.m.RowsRead/2+1 {
+		m.r.crash(CrashMidSinkWrite)
+	}
+	return m.Source.Next()
+}
+
+// removeStaleTemps deletes the temporary files that a killed run left beside
+// path. The sinks name them "."+base+".tmp-*" and the run lock guarantees no
+// other run of this pipeline writes them now.
+func removeStaleTemps(path string, log *slog.Logger) {
+	pattern := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	stale, err := filepath.Glob(pattern)
+	if err != nil {
+		return
+	}
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			log.Warn("removing a temporary output file left by an earlier run failed", "path", f, "err", err)
+		}
+	}
+}
+
+// chunkedRows returns the number of records in all chunks.
+func (r *run) chunkedRows() int64 {
+	var n int64
+	for _, c := range r.m.Chunks {
+		n += int64(c.Rows)
+	}
+	return n
 }

@@ -30,6 +30,7 @@ func SourceOptions(p *pipelines.Pipeline, rejectsPath string) (source.Options, e
 		OnError:       p.Source.OnError,
 		MaxRejected:   p.Source.MaxRejected,
 		RejectsPath:   rejectsPath,
+		Types:         p.Source.Types,
 	}
 	if p.Source.MaxRecordSize != "" {
 		n, err := pipelines.ParseSize(p.Source.MaxRecordSize)
@@ -95,7 +96,6 @@ func (r *run) chunk(ctx context.Context) error {
 	}
 	defer chunker.Abort()
 
-	types := p.Source.Types
 	var columns []string
 	seen := map[string]bool{}
 	var ordinal int64
@@ -122,11 +122,6 @@ func (r *run) chunk(ctx context.Context) error {
 				seen[f.Name] = true
 				columns = append(columns, f.Name)
 			}
-			if t, ok := types[f.Name]; ok && !f.Null {
-				if err := checkDeclaredType(p.Source.Path, rec, f, t, columnIndex(rec, f.Name)); err != nil {
-					return err
-				}
-			}
 		}
 		if err := chunker.Add(ordinal, rec); err != nil {
 			return err
@@ -146,7 +141,9 @@ func (r *run) chunk(ctx context.Context) error {
 		}
 	}
 	st := src.Stats()
-	r.m.RowsRead = int64(st.RowsRead)
+	// Rows read counts the records of this object, kept or rejected;
+	// records a preset skips (another object's stream) are not counted.
+	r.m.RowsRead = ordinal + int64(st.Rejected)
 	r.m.RowsRejected = int64(st.Rejected)
 	r.m.RejectsByKind = map[string]int{}
 	for k, v := range st.RejectsByKind {
@@ -175,15 +172,6 @@ func (r *run) chunk(ctx context.Context) error {
 	r.progress(EventReadDone, ordinal, int64(len(chunks)))
 	r.log.Info("source read", "rows", ordinal, "rejected", st.Rejected, "chunks", len(chunks))
 	return r.save()
-}
-
-func columnIndex(rec connectors.Record, name string) int {
-	for i, f := range rec.Fields {
-		if f.Name == name {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 func preview(cols []string) string {
