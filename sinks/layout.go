@@ -315,7 +315,13 @@ func (b *layoutBuilder) addMeta(key string, kind Kind, defaultName string) error
 	if defaultName == "" {
 		defaultName = key
 	}
-	name := b.renamed(key, defaultName)
+	// "metadata.<key>" renames only the metadata column, for when a source
+	// column has the same name.
+	name := b.renamed("metadata."+key, b.renamed(key, defaultName))
+	if other, ok := b.names[name]; ok {
+		return fmt.Errorf("output column %q would be written by both %s and metadata column %q; rename the metadata column, for example columns.rename {metadata.%s: enrichment_%s}",
+			name, other, key, key, key)
+	}
 	if err := b.claim(name, fmt.Sprintf("metadata column %q", key)); err != nil {
 		return err
 	}

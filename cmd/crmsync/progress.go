@@ -20,7 +20,7 @@ type progress struct {
 	read, chunks       int64
 	submitted, done    int64
 	merged, mergeTotal int64
-	phase              string
+	phase, drawnPhase  string
 	last               time.Time
 	drawn              bool
 }
@@ -44,15 +44,21 @@ func (p *progress) Report(ev runner.Event, n, total int64) {
 		p.phase, p.submitted, p.chunks = "waiting for jobs", n, total
 	case runner.EventChunkDone:
 		p.done, p.chunks = n, total
+		if p.phase == "" || p.phase == "submitting" {
+			p.phase = "waiting for jobs"
+		}
 	case runner.EventMergeStart:
 		p.phase, p.mergeTotal = "writing", total
 	case runner.EventMerged, runner.EventMergeDone:
 		p.merged = n
 	}
-	if time.Since(p.last) < 200*time.Millisecond && ev != runner.EventMergeDone && ev != runner.EventReadDone {
+	// Redraw at most every 200ms, but always on a new phase and at the end
+	// of reading and writing, so every phase shows.
+	if time.Since(p.last) < 200*time.Millisecond && p.phase == p.drawnPhase &&
+		ev != runner.EventMergeDone && ev != runner.EventReadDone {
 		return
 	}
-	p.last = time.Now()
+	p.last, p.drawnPhase = time.Now(), p.phase
 	line := fmt.Sprintf("%-16s rows read %d | chunks submitted %d/%d, done %d/%d %s | rows written %d/%d",
 		p.phase, p.read, p.submitted, p.chunks, p.done, p.chunks, bar(p.done, p.chunks), p.merged, p.mergeTotal)
 	fmt.Fprintf(p.out, "\r\033[K%s", line)

@@ -96,25 +96,23 @@ func signalContext(log *slog.Logger) (context.Context, func()) {
 func runPipeline(path string, f runFlags) error {
 	log, err := newLogger(f.logFormat)
 	if err != nil {
-		return exitWith(runner.ExitUsage, err)
+		return failBeforeRun(f, "", runner.ExitUsage, err)
 	}
 	p, err := pipelines.Load(path)
 	if err != nil {
-		return exitWith(runner.ExitConfig, err)
+		return failBeforeRun(f, "", runner.ExitConfig, err)
 	}
 
 	opts := runner.Options{StateDir: f.stateDir, Restart: f.restart, Logger: log, Version: version, Crash: crashHook}
-	if !f.noProgress {
-		opts.Progress = newProgress(os.Stderr)
-	}
+	opts.Progress = progressFor(os.Stderr, f.noProgress)
 	if f.emulator {
 		emu, err := emulator.New(emulator.Options{Addr: "127.0.0.1:0", Logger: log.With("component", "emulator")})
 		if err != nil {
-			return exitWith(runner.ExitRuntime, err)
+			return failBeforeRun(f, p.Name, runner.ExitRuntime, err)
 		}
 		url, err := emu.Start()
 		if err != nil {
-			return exitWith(runner.ExitRuntime, fmt.Errorf("start emulator: %w", err))
+			return failBeforeRun(f, p.Name, runner.ExitRuntime, fmt.Errorf("start emulator: %w", err))
 		}
 		defer emu.Close()
 		log.Warn("using the local emulator: every enriched value in this run is SYNTHETIC, not real data", "emulator_url", url)
@@ -124,7 +122,7 @@ func runPipeline(path string, f runFlags) error {
 	} else {
 		key, ok := os.LookupEnv(p.Enrich.APIKeyEnv)
 		if !ok || key == "" {
-			return exitWith(runner.ExitConfig, fmt.Errorf(
+			return failBeforeRun(f, p.Name, runner.ExitConfig, fmt.Errorf(
 				"environment variable %s is not set; export your Sixtyfour API key in it, or run with --emulator for an offline run with synthetic results",
 				p.Enrich.APIKeyEnv))
 		}
@@ -138,11 +136,8 @@ func runPipeline(path string, f runFlags) error {
 		pr.Close()
 	}
 
-	data, _ := json.MarshalIndent(sum, "", "  ")
-	if f.summary != "" {
-		if err := state.WriteFileAtomic(f.summary, append(data, '\n')); err != nil {
-			log.Error("write summary failed", "path", f.summary, "err", err)
-		}
+	if err := writeSummary(f.summary, sum); err != nil {
+		log.Error("write summary failed", "path", f.summary, "err", err)
 	}
 	compact, _ := json.Marshal(sum)
 	log.Info("run summary", "summary", rawJSON(compact))
@@ -157,6 +152,39 @@ func runPipeline(path string, f runFlags) error {
 			sum.Status, sum.RowsRejected, countNotCompleted(sum), sum.Chunks))
 	}
 	return nil
+}
+
+// progressFor returns the progress display for out, or nil when progress
+// is turned off or out is not a terminal.
+func progressFor(out *os.File, off bool) runner.Progress {
+	if off {
+		return nil
+	}
+	return newProgress(out)
+}
+
+// failBeforeRun ends a run that stopped before the runner started. It still
+// writes the summary when --summary is given, so an orchestrator always
+// finds one with the exit code.
+func failBeforeRun(f runFlags, pipeline string, code int, err error) error {
+	sum := runner.FailedSummary(pipeline, code, err)
+	if werr := writeSummary(f.summary, sum); werr != nil {
+		fmt.Fprintln(os.Stderr, "crmsync: write summary failed:", werr)
+	}
+	return exitWith(code, err)
+}
+
+// writeSummary writes sum as indented JSON to path; an empty path writes
+// nothing.
+func writeSummary(path string, sum *runner.Summary) error {
+	if path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	return state.WriteFileAtomic(path, append(data, '\n'))
 }
 
 func countNotCompleted(sum *runner.Summary) int {

@@ -136,7 +136,8 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	log = log.With("pipeline", p.Name)
+	chunks := newChunkTable()
+	log = slog.New(newChunkLogHandler(log.Handler(), chunks)).With("pipeline", p.Name)
 
 	stateDir := p.StateDir
 	if opts.StateDir != "" {
@@ -151,6 +152,7 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 		return err
 	}
 	defer lock.Release()
+	store.RemoveTemps()
 
 	// Check the layouts and inputs against the source's columns before any
 	// chunk is paid for.
@@ -236,8 +238,11 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 			return err
 		}
 		r.crash(CrashAfterChunking)
+	} else {
+		r.progress(EventReadDone, r.m.RowsRead, int64(len(r.m.Chunks)))
 	}
 	r.fillReadCounts()
+	chunks.load(r.m)
 
 	if r.m.Phase == state.PhaseEnriching {
 		stop, err := r.enrich(ctx)

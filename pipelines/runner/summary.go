@@ -88,3 +88,23 @@ type Summary struct {
 
 	start time.Time
 }
+
+// FailedSummary returns the summary of a run that ended with err before it
+// started, for example on a pipeline that does not load. pipeline is ""
+// when the name is unknown.
+func FailedSummary(pipeline string, code int, err error) *Summary {
+	sum := &Summary{
+		Pipeline:       pipeline,
+		Status:         StatusFailed,
+		ExitCode:       code,
+		StartedAt:      time.Now().UTC().Format(time.RFC3339),
+		TypeMismatches: map[string]int64{},
+		Rejects:        Rejects{ByKind: map[string]int{}},
+		ChunkResults:   []ChunkResult{},
+		Outputs:        []OutputResult{},
+	}
+	if err != nil {
+		sum.Error = err.Error()
+	}
+	return sum
+}

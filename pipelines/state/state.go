@@ -158,3 +158,12 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// RemoveTemps deletes the temporary manifests that a killed process left in
+// the run folder. Call it only while holding the run's lock.
+func (s Store) RemoveTemps() {
+	stale, _ := filepath.Glob(filepath.Join(s.Dir, "."+manifestName+".*.tmp"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
+}
