@@ -26,8 +26,12 @@ makes no network request and no DNS lookup.`,
 			if err != nil {
 				return exitWith(runner.ExitConfig, err)
 			}
-			if err := runner.Validate(p); err != nil {
+			warnings, err := runner.Check(p)
+			if err != nil {
 				return exitWith(exitCodeOf(err), err)
+			}
+			for _, w := range warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: pipeline %q is valid\n", args[0], p.Name)
 			return nil

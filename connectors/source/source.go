@@ -73,6 +73,9 @@ type Stats struct {
 	Envelope map[string]string
 	// Cursor is the pagination cursor found in Envelope, "" when none.
 	Cursor string
+	// Columns are a CSV file's header names after the preset's transform,
+	// known even when the file has no data rows; nil for JSON and JSONL.
+	Columns []string
 }
 
 // Reader reads one input file. It implements connectors.Source.
@@ -163,6 +166,7 @@ func Open(path string, opts Options) (*Reader, error) {
 			return nil, err
 		}
 		r.stats.Delimiter = string(cr.Delimiter())
+		r.stats.Columns = headerColumns(cr.Header(), p)
 		r.src = cr
 	case "json":
 		recordsPath := opts.RecordsPath
@@ -365,4 +369,22 @@ func displayName(path string, opened *archive.Opened) string {
 		return path + "/" + opened.Name
 	}
 	return path
+}
+
+// headerColumns returns the column names a preset makes of a CSV header, by
+// transforming a record whose fields are all null.
+func headerColumns(header []string, p *preset.Preset) []string {
+	rec := connectors.Record{Line: 1, Fields: make([]connectors.Field, len(header))}
+	for i, h := range header {
+		rec.Fields[i] = connectors.Field{Name: h, Null: true}
+	}
+	out, _, err := p.Transform(rec)
+	if err != nil {
+		out = rec
+	}
+	cols := make([]string, len(out.Fields))
+	for i, f := range out.Fields {
+		cols[i] = f.Name
+	}
+	return cols
 }

@@ -19,29 +19,42 @@ const validateSample = 1000
 // source's columns, the struct types and every sink's layout. It reads the
 // first records of the source and never touches the network.
 func Validate(p *pipelines.Pipeline) error {
+	_, err := Check(p)
+	return err
+}
+
+// Check is Validate that also returns warnings: settings that are valid but
+// probably not what the user meant.
+func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 	if _, err := preset.Get(p.Source.Preset); err != nil {
-		return &ConfigError{Err: fmt.Errorf("source.preset: %w", err)}
+		return nil, &ConfigError{Err: fmt.Errorf("source.preset: %w", err)}
 	}
 	inputs, err := Inputs(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fields, err := StructFields(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts, err := SourceOptions(p, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts.OnError = "fail"
 	src, err := source.Open(p.Source.Path, opts)
 	if err != nil {
-		return err
+		if _, ok := connectors.AsParseError(err); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("source.path: %w", err)
 	}
 	defer src.Close()
-	var columns []string
+	columns := append([]string(nil), src.Stats().Columns...)
 	seen := map[string]bool{}
+	for _, c := range columns {
+		seen[c] = true
+	}
 	for n := 0; n < validateSample; n++ {
 		rec, err := src.Next()
 		if connectors.IsEOF(err) {
@@ -51,7 +64,7 @@ func Validate(p *pipelines.Pipeline) error {
 			if pe, ok := connectors.AsParseError(err); ok && pe.Recoverable && p.Source.OnError == "reject" {
 				continue
 			}
-			return err
+			return nil, err
 		}
 		for _, f := range rec.Fields {
 			if !seen[f.Name] {
@@ -64,30 +77,41 @@ func Validate(p *pipelines.Pipeline) error {
 		for _, in := range inputs {
 			for _, c := range in.Columns() {
 				if !seen[c] {
-					return &ConfigError{Err: fmt.Errorf("enrich.inputs.%s: column %q is not in the first %d records of %s (columns: %s)",
-						in.Name, c, validateSample, p.Source.Path, preview(columns))}
+					hint := ""
+					if near := closest(c, columns); near != "" {
+						hint = fmt.Sprintf("; did you mean %q?", near)
+					}
+					return nil, &ConfigError{Err: fmt.Errorf("enrich.inputs.%s: column %q is not in the first %d records of %s%s (columns: %s)",
+						in.Name, c, validateSample, p.Source.Path, hint, preview(columns))}
 				}
 			}
+		}
+	}
+	for _, f := range fields {
+		if seen[f.Name] {
+			warnings = append(warnings, fmt.Sprintf(
+				"enrich.struct.%s has the name of a source column: outputs write one %q column, filled from the enrichment only where the source value is empty (sinks[].overwrite: overwrite replaces every value); rename the struct field to keep both",
+				f.Name, f.Name))
 		}
 	}
 	kinds := map[string]sinks.Kind{}
 	for col, t := range p.Source.Types {
 		k, _, err := sinks.ParseKind(t)
 		if err != nil {
-			return &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
+			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
 		}
 		kinds[col] = k
 	}
 	for i, s := range p.Sinks {
 		lc, err := LayoutConfig(p, s, columns)
 		if err != nil {
-			return &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
 		}
 		if _, err := sinks.NewLayout(lc, columns, kinds, fields); err != nil {
-			return &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
 		}
 	}
-	return nil
+	return warnings, nil
 }
 
 // PlannedChunk is one chunk of a plan.

@@ -96,8 +96,13 @@ func (r *run) chunk(ctx context.Context) error {
 	}
 	defer chunker.Abort()
 
-	var columns []string
+	// A CSV header gives the columns even when the file has no data rows,
+	// so the outputs keep their schema.
+	columns := append([]string(nil), src.Stats().Columns...)
 	seen := map[string]bool{}
+	for _, c := range columns {
+		seen[c] = true
+	}
 	var ordinal int64
 	inputCols := map[string]bool{}
 	for _, in := range inputs {
@@ -156,15 +161,20 @@ func (r *run) chunk(ctx context.Context) error {
 	r.m.Chunks = make([]state.Chunk, 0, len(chunks))
 	for _, c := range chunks {
 		rel, _ := filepath.Rel(r.store.Dir, c.Path)
+		sum := hex.EncodeToString(c.SHA256[:])
+		attempt := r.attempt0
+		if a, ok := r.prevAttempts[sum]; ok && a > attempt {
+			attempt = a
+		}
 		r.m.Chunks = append(r.m.Chunks, state.Chunk{
 			Index:          c.Index,
 			File:           rel,
 			Rows:           c.Rows,
 			Bytes:          c.Bytes,
-			SHA256:         hex.EncodeToString(c.SHA256[:]),
+			SHA256:         sum,
 			FirstOrdinal:   c.FirstOrdinal,
-			Attempt:        r.attempt0,
-			IdempotencyKey: enrich.IdempotencyKey(enrich.Endpoint(p.Enrich.Endpoint), r.apiCfg, c.SHA256, r.attempt0),
+			Attempt:        attempt,
+			IdempotencyKey: enrich.IdempotencyKey(enrich.Endpoint(p.Enrich.Endpoint), r.apiCfg, c.SHA256, attempt),
 			Status:         state.ChunkPending,
 		})
 	}

@@ -78,6 +78,10 @@ type run struct {
 	sum      *Summary
 	apiCfg   []byte
 	attempt0 int
+	// prevAttempts maps a chunk's SHA-256 to the attempt number the new
+	// run uses for it: the previous run's attempt, plus one when that job
+	// ended failed, cancelled, terminated or timed out.
+	prevAttempts map[string]int
 }
 
 func (r *run) crash(point string) {
@@ -156,8 +160,12 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 
 	// Check the layouts and inputs against the source's columns before any
 	// chunk is paid for.
-	if err := Validate(p); err != nil {
+	warnings, err := Check(p)
+	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
 	}
 	apiCfg, err := apiConfigJSON(p)
 	if err != nil {
@@ -177,10 +185,13 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 	if err != nil && !opts.Restart {
 		return err
 	}
+	// Each chunk keeps the attempt number of its last job, so a rerun
+	// replays that job instead of paying again; a job that failed gets the
+	// next attempt, and --restart moves every chunk past all attempts seen.
 	attemptBase := 1
-	if prev != nil && prev.Chunks != nil {
+	if prev != nil {
 		for _, c := range prev.Chunks {
-			if c.Attempt > attemptBase {
+			if c.Attempt >= attemptBase {
 				attemptBase = c.Attempt
 			}
 		}
@@ -221,7 +232,19 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 			r.m.SubmissionTimes = prev.SubmissionTimes
 		}
 	}
-	r.attempt0 = attemptBase
+	r.attempt0 = 1
+	if opts.Restart {
+		r.attempt0 = attemptBase
+	} else if prev != nil && !resume {
+		r.prevAttempts = map[string]int{}
+		for _, c := range prev.Chunks {
+			next := c.Attempt
+			if c.Status == state.ChunkFailed && c.JobStatus != "" {
+				next++
+			}
+			r.prevAttempts[c.SHA256] = next
+		}
+	}
 	sum.RunID = r.m.RunID
 	r.log = log.With("run_id", r.m.RunID)
 	if resume {
