@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +43,12 @@ the exit status is non-zero.`,
 				return exitWith(runner.ExitRuntime, err)
 			}
 			if st := src.Stats(); st.Rejected > 0 {
-				return exitWith(runner.ExitPartial, fmt.Errorf("%d records rejected (written to %s): %v", st.Rejected, o.RejectsPath, st.RejectsByKind))
+				kinds := make([]string, 0, len(st.RejectsByKind))
+				for k, n := range st.RejectsByKind {
+					kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
+				}
+				sort.Strings(kinds)
+				return exitWith(runner.ExitPartial, fmt.Errorf("%d records rejected (%s), written to %s", st.Rejected, strings.Join(kinds, ", "), o.RejectsPath))
 			}
 			return nil
 		},
