@@ -238,6 +238,11 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// CloseIdleConnections closes the HTTP client's idle keep-alive
+// connections. A runner calls it when its jobs are collected, so no
+// connection stays open to the API after the run.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // SubmissionTimes returns the times of the submissions in the current
 // rolling minute, oldest first. A runner saves them with its state and passes
 // them back as Options.PriorSubmissions after a restart.

@@ -63,6 +63,26 @@ func (l *rateLimiter) prune(now time.Time) {
 	l.log = l.log[keep:]
 }
 
+// moveLater replaces the event recorded at from with one at to, when to is
+// later. Submit calls it when the response arrives. The server admitted the
+// submission between sending and the response, so counting from the
+// response keeps the client's count at or above the server's, even when an
+// upload takes minutes.
+func (l *rateLimiter) moveLater(from, to time.Time) {
+	if !to.After(from) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := slices.IndexFunc(l.log, func(t time.Time) bool { return t.Equal(from) })
+	if i < 0 {
+		return // already pruned
+	}
+	l.log = slices.Delete(l.log, i, i+1)
+	at, _ := slices.BinarySearchFunc(l.log, to, func(a, b time.Time) int { return a.Compare(b) })
+	l.log = slices.Insert(l.log, at, to)
+}
+
 func (l *rateLimiter) times(now time.Time) []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -71,21 +91,22 @@ func (l *rateLimiter) times(now time.Time) []time.Time {
 }
 
 // waitForSubmission blocks until the rate limiter admits one submission,
-// then records it.
-func (c *Client) waitForSubmission(ctx context.Context, logAttrs ...any) error {
+// then records it and returns the time it was recorded at.
+func (c *Client) waitForSubmission(ctx context.Context, logAttrs ...any) (time.Time, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return time.Time{}, err
 		}
-		wait := c.limiter.reserve(c.now())
+		now := c.now()
+		wait := c.limiter.reserve(now)
 		if wait == 0 {
-			return nil
+			return now, nil
 		}
 		c.log.Info("waiting for the submission rate limit", append([]any{
 			"wait", wait, "limit_per_minute", c.limiter.limit,
 		}, logAttrs...)...)
 		if err := c.sleep(ctx, wait); err != nil {
-			return err
+			return time.Time{}, err
 		}
 	}
 }

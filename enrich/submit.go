@@ -103,7 +103,8 @@ func (c *Client) Submit(ctx context.Context, ep Endpoint, chunk ChunkFile, confi
 	var result SubmitResult
 
 	attempt := func(ctx context.Context) error {
-		if err := c.waitForSubmission(ctx, logAttrs...); err != nil {
+		reservedAt, err := c.waitForSubmission(ctx, logAttrs...)
+		if err != nil {
 			return err
 		}
 		file, err := os.Open(chunk.Path)
@@ -124,6 +125,7 @@ func (c *Client) Submit(ctx context.Context, ep Endpoint, chunk ChunkFile, confi
 		}
 
 		body, err := c.send(req, OpSubmit)
+		c.limiter.moveLater(reservedAt, c.now())
 		if err != nil {
 			var apiErr *APIError
 			if errors.As(err, &apiErr) {

@@ -9,10 +9,23 @@ import (
 
 // Job states as job-status reports them.
 const (
-	stateRunning   = "running"
-	stateCompleted = "completed"
-	stateFailed    = "failed"
+	stateRunning    = "running"
+	stateCompleted  = "completed"
+	stateFailed     = "failed"
+	stateCancelled  = "cancelled"
+	stateTerminated = "terminated"
+	stateTimedOut   = "timed_out"
 )
+
+// isFinalState reports whether state is one of the final job states that
+// Options.JobOutcome may return.
+func isFinalState(state string) bool {
+	switch state {
+	case stateCompleted, stateFailed, stateCancelled, stateTerminated, stateTimedOut:
+		return true
+	}
+	return false
+}
 
 // job is one accepted bulk submission.
 //
@@ -27,7 +40,8 @@ type job struct {
 	rowCount      int
 	priceCents    int64
 	estimateCents int64
-	willFail      bool
+	// outcome is the final state the job reaches when its latency has passed.
+	outcome string
 
 	submitted time.Time
 	due       time.Time
@@ -65,10 +79,10 @@ func (s *Server) settleLocked() []*job {
 		if j.timer != nil {
 			j.timer.Stop()
 		}
-		if j.willFail {
-			j.state = stateFailed
-			s.counters.jobsFailed++
-			s.log.Info("emulator job failed", "task_id", j.id, "rows", j.rowCount, "reason", "job-failure-rate")
+		if j.outcome != stateCompleted {
+			j.state = j.outcome
+			s.counters.jobsEnded[j.outcome]++
+			s.log.Info("emulator job ended without a result", "task_id", j.id, "rows", j.rowCount, "status", j.outcome)
 			continue
 		}
 		j.state = stateCompleted
@@ -172,7 +186,9 @@ func (s *Server) jobStatusLocked(j *job, baseURL string, credits bool) map[strin
 		// NOTE: the API documents no error member for a failed bulk job;
 		// the emulator adds one for people reading the response.
 		body["close_time"] = j.due.UTC().Format(time.RFC3339)
-		body["error"] = "Emulated job failure (job-failure-rate)"
+		body["error"] = "Emulated job failure"
+	case stateCancelled, stateTerminated, stateTimedOut:
+		body["close_time"] = j.due.UTC().Format(time.RFC3339)
 	case stateCompleted:
 		body["close_time"] = j.due.UTC().Format(time.RFC3339)
 		if credits {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"sort"
 	"time"
 )
@@ -70,6 +71,17 @@ type Options struct {
 	// WebhookRetryDelay is the wait before the second attempt, doubled before
 	// each later one; 0 selects 1s.
 	WebhookRetryDelay time.Duration
+
+	// JobOutcome, when set, is called for each new job with its task id and
+	// the uploaded file's name. It returns the job's final state: "completed",
+	// "failed", "cancelled", "terminated" or "timed_out", or "" to let
+	// JobFailureRate decide. Tests use it to produce outcomes that no flag
+	// produces.
+	JobOutcome func(taskID, filename string) string
+	// WebhookTransport, when set, sends webhook deliveries in place of the
+	// client that connects only to public addresses. Tests use it to route a
+	// delivery for a public host name to a receiver on loopback, without DNS.
+	WebhookTransport http.RoundTripper
 
 	// Seed makes every random choice reproducible; 0 selects DefaultSeed.
 	Seed int64

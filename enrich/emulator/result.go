@@ -61,9 +61,9 @@ type resultFile struct {
 }
 
 // buildResult generates the enriched file for one job. Every choice is derived
-// from the seed, the task id and the row's position or content, so the same
-// submission order reproduces the same files.
-func buildResult(seed int64, taskID string, t *table, cfg *jobConfig, columns []string, rates resultRates) *resultFile {
+// from the seed, the job's choice key (see newJob) and the row's position or
+// content, so the same submissions reproduce the same files.
+func buildResult(seed int64, choiceKey string, t *table, cfg *jobConfig, columns []string, rates resultRates) *resultFile {
 	seedText := strconv.FormatInt(seed, 10)
 	var use map[string]bool
 	if len(cfg.columns) > 0 {
@@ -84,20 +84,20 @@ func buildResult(seed int64, taskID string, t *table, cfg *jobConfig, columns []
 		for _, c := range row {
 			out = append(out, outValue{text: c.text, json: c.jsonValue(), empty: c.null})
 		}
-		if unitHash(seedText, taskID, rowKey, "passthrough") < rates.passthrough {
+		if unitHash(seedText, choiceKey, rowKey, "passthrough") < rates.passthrough {
 			res.passthrough++
 			out = appendPassthrough(out, cfg)
 		} else {
 			res.enriched++
 			out = appendEnriched(out, rc, cfg, func(field, purpose string) float64 {
-				return unitHash(seedText, taskID, rowKey, field, purpose)
+				return unitHash(seedText, choiceKey, rowKey, field, purpose)
 			}, rates)
 		}
 		rows[i] = out
 	}
 
 	if rates.shuffle {
-		rng := seededRand(seedText, taskID, "shuffle")
+		rng := seededRand(seedText, choiceKey, "shuffle")
 		rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	}
 

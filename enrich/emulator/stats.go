@@ -11,7 +11,8 @@ type counters struct {
 	replays          int64
 	requestsByStatus map[string]int64
 	jobsCompleted    int64
-	jobsFailed       int64
+	// jobsEnded counts jobs that ended without a result, by final state.
+	jobsEnded        map[string]int64
 	rowsEnriched     int64
 	rowsPassthrough  int64
 	chargedCents     int64
@@ -21,7 +22,7 @@ type counters struct {
 }
 
 func newCounters() counters {
-	return counters{requestsByStatus: map[string]int64{}, chargesPerTask: map[string]int64{}}
+	return counters{requestsByStatus: map[string]int64{}, chargesPerTask: map[string]int64{}, jobsEnded: map[string]int64{}}
 }
 
 // Stats is the body of GET /emulator/stats.
@@ -46,9 +47,12 @@ type Stats struct {
 
 // JobStats counts jobs by state.
 type JobStats struct {
-	Running   int64 `json:"running"`
-	Completed int64 `json:"completed"`
-	Failed    int64 `json:"failed"`
+	Running    int64 `json:"running"`
+	Completed  int64 `json:"completed"`
+	Failed     int64 `json:"failed"`
+	Cancelled  int64 `json:"cancelled"`
+	Terminated int64 `json:"terminated"`
+	TimedOut   int64 `json:"timed_out"`
 }
 
 // WebhookStats counts webhook deliveries. A delivery is one webhook; each
@@ -66,14 +70,21 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.counters
+	var ended int64
+	for _, n := range c.jobsEnded {
+		ended += n
+	}
 	st := Stats{
 		Submissions:      c.submissions,
 		Replays:          c.replays,
 		RequestsByStatus: maps.Clone(c.requestsByStatus),
 		Jobs: JobStats{
-			Running:   int64(len(s.jobs)) - c.jobsCompleted - c.jobsFailed,
-			Completed: c.jobsCompleted,
-			Failed:    c.jobsFailed,
+			Running:    int64(len(s.jobs)) - c.jobsCompleted - ended,
+			Completed:  c.jobsCompleted,
+			Failed:     c.jobsEnded[stateFailed],
+			Cancelled:  c.jobsEnded[stateCancelled],
+			Terminated: c.jobsEnded[stateTerminated],
+			TimedOut:   c.jobsEnded[stateTimedOut],
 		},
 		RowsEnriched:     c.rowsEnriched,
 		RowsPassthrough:  c.rowsPassthrough,

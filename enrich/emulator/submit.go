@@ -93,7 +93,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request, ep endpoin
 		return
 	}
 
-	j := s.newJob(ep, cfg, sub, format, upload, columns, requestBaseURL(r))
+	j := s.newJob(ep, cfg, sub, format, upload, columns, requestBaseURL(r), idemKey)
 	replayed, status, retryAfter := s.admit(apiKey, scope, idemKey != "", j)
 	switch {
 	case replayed != nil:
@@ -147,8 +147,19 @@ func (s *Server) writeReplay(w http.ResponseWriter, j *job) {
 }
 
 // newJob builds a job and its result file. Nothing is registered yet.
-func (s *Server) newJob(ep endpoint, cfg *jobConfig, sub *submission, format fileFormat, upload *table, columns []string, baseURL string) *job {
+//
+// The job's random choices (its outcome, pass-through rows, mistyped and
+// hostile values, row order) hash the seed with the endpoint and the
+// Idempotency-Key when there is one, else with the task id. Task ids come
+// from the shared random source, which fault injection also draws from, so
+// keying on the Idempotency-Key gives a chunk the same result with and
+// without transport faults.
+func (s *Server) newJob(ep endpoint, cfg *jobConfig, sub *submission, format fileFormat, upload *table, columns []string, baseURL, idemKey string) *job {
 	id := s.newUUID()
+	choiceKey := id
+	if idemKey != "" {
+		choiceKey = string(ep) + "\x00" + idemKey
+	}
 	j := &job{
 		id:           id,
 		runID:        s.newUUID(),
@@ -161,14 +172,14 @@ func (s *Server) newJob(ep endpoint, cfg *jobConfig, sub *submission, format fil
 		upload:       sub.file,
 		state:        stateRunning,
 		baseURL:      baseURL,
-		willFail:     unitHash(strconv.FormatInt(s.opts.Seed, 10), id, "job-failure") < s.opts.JobFailureRate,
+		outcome:      s.jobOutcome(id, sub.filename, choiceKey),
 	}
 	j.estimateCents = int64(j.rowCount) * j.priceCents
 	if j.rowCount <= inlinePreviewLimit {
 		j.uploadPreview = uploadObjects(upload, inlinePreviewLimit)
 	}
-	if !j.willFail {
-		j.result = buildResult(s.opts.Seed, id, upload, cfg, columns, resultRates{
+	if j.outcome == stateCompleted {
+		j.result = buildResult(s.opts.Seed, choiceKey, upload, cfg, columns, resultRates{
 			passthrough: s.opts.PassthroughRate,
 			mistype:     s.opts.MistypeRate,
 			hostile:     s.opts.HostileRate,
@@ -176,6 +187,26 @@ func (s *Server) newJob(ep endpoint, cfg *jobConfig, sub *submission, format fil
 		})
 	}
 	return j
+}
+
+// jobOutcome picks the final state of a new job: Options.JobOutcome when it
+// returns a state, else failed with probability JobFailureRate, else completed.
+func (s *Server) jobOutcome(taskID, filename, choiceKey string) string {
+	if s.opts.JobOutcome != nil {
+		outcome := s.opts.JobOutcome(taskID, filename)
+		if isFinalState(outcome) {
+			return outcome
+		}
+		if outcome != "" {
+			s.log.Error("emulator JobOutcome returned an unknown state; the job fails instead",
+				"task_id", taskID, "state", outcome)
+			return stateFailed
+		}
+	}
+	if unitHash(strconv.FormatInt(s.opts.Seed, 10), choiceKey, "job-failure") < s.opts.JobFailureRate {
+		return stateFailed
+	}
+	return stateCompleted
 }
 
 // admit registers j unless a concurrent request registered the same

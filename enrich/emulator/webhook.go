@@ -165,6 +165,13 @@ func (s *Server) deliverWebhook(j *job) {
 	}
 	target, _ := url.Parse(j.cfg.webhookURL)
 	client := webhookClient(s.opts.AllowLoopbackWebhooks)
+	if s.opts.WebhookTransport != nil {
+		client = &http.Client{
+			Timeout:       webhookTimeout,
+			Transport:     s.opts.WebhookTransport,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
 	delay := s.opts.WebhookRetryDelay
 
 	for attempt := 1; attempt <= s.opts.WebhookAttempts; attempt++ {

@@ -6,13 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/crmsync/crmsync/enrich"
+	"github.com/crmsync/crmsync/pipelines"
 	"github.com/crmsync/crmsync/pipelines/state"
 )
+
+// clientOptionsHook, when a test sets it, adjusts the client options before
+// the client is built. Tests install a simulated clock through it, so rate
+// limit waits of a minute take no real time.
+var clientOptionsHook func(*enrich.Options)
 
 // enricher submits chunks, waits for their jobs and downloads the results.
 type enricher struct {
@@ -35,17 +42,25 @@ func (r *run) enrich(ctx context.Context) (*StopError, error) {
 	if r.opts.BaseURL != "" {
 		baseURL = r.opts.BaseURL
 	}
-	client, err := enrich.New(enrich.Options{
+	clientOpts := enrich.Options{
 		BaseURL:          baseURL,
 		APIKey:           r.opts.APIKey,
 		HTTPClient:       r.opts.HTTPClient,
 		Logger:           r.log,
 		RateLimit:        p.Enrich.RateLimit,
 		PriorSubmissions: r.m.SubmissionTimes,
-	})
+	}
+	if r.opts.Retry != nil {
+		clientOpts.Retry = *r.opts.Retry
+	}
+	if clientOptionsHook != nil {
+		clientOptionsHook(&clientOpts)
+	}
+	client, err := enrich.New(clientOpts)
 	if err != nil {
 		return nil, err
 	}
+	defer client.CloseIdleConnections()
 	initial, maxWait, timeout := p.PollDurations()
 	e := &enricher{r: r, client: client, ep: enrich.Endpoint(p.Enrich.Endpoint),
 		poll: enrich.PollOptions{Initial: initial, Max: maxWait, Timeout: timeout}}
@@ -64,6 +79,9 @@ func (r *run) enrich(ctx context.Context) (*StopError, error) {
 	}
 	r.m.StopReason = ""
 	if err := r.save(); err != nil {
+		return nil, err
+	}
+	if err := r.checkWebhookHost(ctx); err != nil {
 		return nil, err
 	}
 
@@ -179,18 +197,24 @@ func (e *enricher) process(ctx context.Context, i int) error {
 // submit sends chunk i unless submitting has stopped. It returns false when
 // the chunk was left unsubmitted.
 func (e *enricher) submit(ctx context.Context, i int, c state.Chunk, log *slog.Logger) (bool, error) {
+	// The budget check and the move to submitting share one critical
+	// section, so concurrent workers count each other's chunks.
 	e.mu.Lock()
 	if e.stop == nil {
 		e.checkBudget(c)
 	}
 	stopped := e.stop != nil
+	var saveErr error
+	if !stopped {
+		e.r.m.Chunks[i].Status = state.ChunkSubmitting
+		saveErr = e.r.save()
+	}
 	e.mu.Unlock()
 	if stopped {
 		return false, nil
 	}
-
-	if err := e.update(i, func(c *state.Chunk) { c.Status = state.ChunkSubmitting }); err != nil {
-		return false, err
+	if saveErr != nil {
+		return false, saveErr
 	}
 	e.r.crash(CrashBeforeSubmit)
 	path := filepath.Join(e.r.store.Dir, c.File)
@@ -242,8 +266,12 @@ func (e *enricher) checkBudget(c state.Chunk) {
 		if o.Index == c.Index || o.Status == state.ChunkPending || o.Status == state.ChunkSkipped {
 			continue
 		}
-		if o.EstimatedCents != nil {
+		switch {
+		case o.EstimatedCents != nil:
 			committed += *o.EstimatedCents
+		case o.Status == state.ChunkSubmitting:
+			// Its response has not arrived, so the planning estimate counts for it.
+			committed += e.r.p.EstimateCost(int64(o.Rows)).Cents
 		}
 	}
 	est := e.r.p.EstimateCost(int64(c.Rows)).Cents
@@ -360,6 +388,35 @@ func (e *enricher) download(ctx context.Context, i int, c state.Chunk, log *slog
 	log.Info("result downloaded", "format", format)
 	e.r.crash(CrashAfterDownload)
 	return nil
+}
+
+// checkWebhookHost resolves the host of enrich.webhook_url before the first
+// submission and rejects a host with a non-public address. It does nothing
+// without a webhook, or when every chunk has been submitted already.
+func (r *run) checkWebhookHost(ctx context.Context) error {
+	if r.p.Enrich.WebhookURL == "" {
+		return nil
+	}
+	unsubmitted := false
+	for _, c := range r.m.Chunks {
+		if c.Status == state.ChunkPending || c.Status == state.ChunkSubmitting || c.Status == state.ChunkSkipped {
+			unsubmitted = true
+			break
+		}
+	}
+	if !unsubmitted {
+		return nil
+	}
+	var resolver pipelines.HostResolver = net.DefaultResolver
+	if r.opts.Resolver != nil {
+		resolver = r.opts.Resolver
+	}
+	err := r.p.ResolveWebhookHost(ctx, resolver)
+	var cfgErr *pipelines.ConfigError
+	if errors.As(err, &cfgErr) {
+		return &ConfigError{Err: err}
+	}
+	return err
 }
 
 func mustHex32(s string) [32]byte {
