@@ -23,7 +23,11 @@ type rateLimiter struct {
 	window time.Duration
 
 	mu  sync.Mutex
-	log []time.Time // ascending
+	log []time.Time // ascending; submissions whose response arrived
+	// pending are the reservation times of submissions still in flight.
+	// The server may admit them at any moment until their response, so
+	// they hold a slot until moveLater records them in log.
+	pending []time.Time
 }
 
 func newRateLimiter(limit int, window time.Duration, prior []time.Time) *rateLimiter {
@@ -40,9 +44,13 @@ func (l *rateLimiter) reserve(now time.Time) time.Duration {
 	defer l.mu.Unlock()
 
 	l.prune(now)
-	if len(l.log) < l.limit {
-		l.log = append(l.log, now)
+	if len(l.log)+len(l.pending) < l.limit {
+		l.pending = append(l.pending, now)
 		return 0
+	}
+	if len(l.log) == 0 {
+		// Every slot is held by a submission in flight; look again soon.
+		return time.Second
 	}
 	wait := l.log[0].Add(l.window).Sub(now)
 	if wait <= 0 {
@@ -63,31 +71,39 @@ func (l *rateLimiter) prune(now time.Time) {
 	l.log = l.log[keep:]
 }
 
-// moveLater replaces the event recorded at from with one at to, when to is
-// later. Submit calls it when the response arrives. The server admitted the
-// submission between sending and the response, so counting from the
-// response keeps the client's count at or above the server's, even when an
-// upload takes minutes.
+// moveLater ends the in-flight submission reserved at from and records it
+// at to, or at from when to is earlier. Submit calls it when the response
+// arrives. The server admitted the submission between sending and the
+// response, so counting from the response keeps the client's count at or
+// above the server's, even when an upload takes minutes.
 func (l *rateLimiter) moveLater(from, to time.Time) {
 	if !to.After(from) {
-		return
+		to = from
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	i := slices.IndexFunc(l.log, func(t time.Time) bool { return t.Equal(from) })
-	if i < 0 {
+	if i := slices.IndexFunc(l.pending, func(t time.Time) bool { return t.Equal(from) }); i >= 0 {
+		l.pending = slices.Delete(l.pending, i, i+1)
+	} else if i := slices.IndexFunc(l.log, func(t time.Time) bool { return t.Equal(from) }); i >= 0 {
+		l.log = slices.Delete(l.log, i, i+1)
+	} else {
 		return // already pruned
 	}
-	l.log = slices.Delete(l.log, i, i+1)
 	at, _ := slices.BinarySearchFunc(l.log, to, func(a, b time.Time) int { return a.Compare(b) })
 	l.log = slices.Insert(l.log, at, to)
 }
 
+// times returns the submissions in the window, those in flight counted at
+// now, for the run state.
 func (l *rateLimiter) times(now time.Time) []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.prune(now)
-	return slices.Clone(l.log)
+	out := slices.Clone(l.log)
+	for range l.pending {
+		out = append(out, now)
+	}
+	return out
 }
 
 // waitForSubmission blocks until the rate limiter admits one submission,
