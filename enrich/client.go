@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -280,9 +281,17 @@ func (c *Client) newRequest(ctx context.Context, method, target string) (*http.R
 
 // redact replaces the API key in server-supplied text, in case an error
 // body echoes the request headers back.
+//
+// A key shorter than 8 characters (a test key such as "x", never a real
+// one) is replaced only where it stands as a whole token, so ordinary words
+// that contain it stay readable.
 func (c *Client) redact(s string) string {
 	if c.apiKey == "" || !strings.Contains(s, c.apiKey) {
 		return s
+	}
+	if len(c.apiKey) < 8 {
+		token := regexp.MustCompile(`(^|[^A-Za-z0-9_\-])` + regexp.QuoteMeta(c.apiKey) + `($|[^A-Za-z0-9_\-])`)
+		return token.ReplaceAllString(s, "${1}(redacted)${2}")
 	}
 	return strings.ReplaceAll(s, c.apiKey, "(redacted)")
 }
