@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -38,6 +39,10 @@ counters.`,
 		}
 		url, err := emu.Start()
 		if err != nil {
+			// A refused address is a usage problem; a port in use is not.
+			if errors.Is(err, emulator.ErrNotLoopback) {
+				return exitWith(runner.ExitUsage, err)
+			}
 			return exitWith(runner.ExitRuntime, err)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "emulator listening on %s (synthetic results; stop with Ctrl-C)\n", url)

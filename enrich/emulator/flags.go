@@ -17,7 +17,7 @@ func BindFlags(fs *pflag.FlagSet) *Options {
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "listen address (host:port); loopback only unless --allow-non-loopback is set")
 	fs.BoolVar(&o.AllowNonLoopback, "allow-non-loopback", false, "allow --addr to name an address other than loopback")
 	fs.StringVar(&o.APIKey, "api-key", "", "the only accepted x-api-key value (default: any non-empty key)")
-	fs.Var(&balanceFlag{target: &o.BalanceCents}, "balance-cents", "starting balance in cents; a submission whose estimate exceeds it gets 402 (default: unlimited)")
+	fs.Var(&balanceFlag{target: &o.BalanceCents}, "balance-cents", "starting balance in cents; a submission whose estimate exceeds it gets 402")
 	fs.Var(&priceFlag{target: o.PriceCents}, "price-cents", "per-row price in cents by tier, as tier=cents pairs separated by commas (placeholders, not real prices)")
 	fs.IntVar(&o.RateLimit, "rate-limit", DefaultRateLimit, "new submissions per API key per rolling minute; past it 429 with Retry-After; negative disables the limit")
 	fs.DurationVar(&o.JobLatency, "job-latency", DefaultJobLatency, "time from submission to the completed or failed job status")

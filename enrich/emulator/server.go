@@ -47,6 +47,10 @@ type Server struct {
 }
 
 // New validates opts and returns a Server that has not started listening.
+// ErrNotLoopback reports a listen address outside loopback while
+// Options.AllowNonLoopback is off.
+var ErrNotLoopback = errors.New("address is not loopback")
+
 func New(opts Options) (*Server, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -153,7 +157,7 @@ func checkListenAddr(addr string, allowNonLoopback bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("emulator: listen address %q is not loopback; use 127.0.0.1 or [::1], or set AllowNonLoopback", addr)
+		return fmt.Errorf("emulator: listen address %q: %w; use 127.0.0.1 or [::1], or pass --allow-non-loopback (Options.AllowNonLoopback)", addr, ErrNotLoopback)
 	}
 	return nil
 }
