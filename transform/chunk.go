@@ -1,14 +1,10 @@
 package transform
 
 import (
-	"bufio"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"os"
-	"path/filepath"
-	"strconv"
+	"sync/atomic"
 
 	"github.com/crmsync/crmsync/connectors"
 )
@@ -22,6 +18,16 @@ const KeyColumn = "_crmsync_key"
 const (
 	MaxRowsPerFile  = 100_000
 	MaxBytesPerFile = 100 * 1000 * 1000 // "100 MB" read as decimal megabytes, the stricter reading
+)
+
+// Records travel from Add to the writer goroutine in batches of
+// batchRecords records or, for large records, of field texts passing
+// batchTextBytes. batchesInFlight batches are recycled between the two
+// goroutines, so the chunker holds at most that many batches at once.
+const (
+	batchRecords    = 512
+	batchTextBytes  = 1 << 20
+	batchesInFlight = 4
 )
 
 // ChunkInfo describes one finished chunk file.
@@ -38,19 +44,80 @@ type ChunkInfo struct {
 // key column first and then the inputs in order, starting a new file before
 // either limit would be passed. Each file is written under a temporary name,
 // fsynced and renamed when complete.
+//
+// Add hands records over in batches to a goroutine that encodes, hashes and
+// writes them, so reading the source and writing chunks use two cores. An
+// error of that goroutine (an oversized record, a failed write) is returned
+// by a later Add or by Close. A Chunker is used from one goroutine; call
+// Close or Abort to stop its writer goroutine.
 type Chunker struct {
-	dir      string
-	maxRows  int
-	maxBytes int64
-	inputs   []Input
+	w *chunkWriter // owned by the writer goroutine while it runs
 
-	file   *os.File
-	w      *bufio.Writer
-	h      hash.Hash
-	cur    ChunkInfo
-	line   []byte
-	chunks []ChunkInfo
+	batch   *chunkBatch // being filled by Add; nil before the first Add
+	full    chan *chunkBatch
+	free    chan *chunkBatch
+	done    chan struct{} // closed when the writer goroutine returns
+	failed  atomic.Bool   // set by the writer goroutine when w.err is set
+	started bool
+	stopped bool  // the writer goroutine has returned, or never started
+	closed  bool  // Close or Abort was called
+	err     error // w.err, copied once the writer goroutine has returned
 }
+
+// chunkBatch holds copies of records on their way from Add to the writer
+// goroutine. Record i has line lines[i] and the fields from ends[i-1] (0 for
+// the first) to ends[i].
+type chunkBatch struct {
+	ordinals  []int64
+	lines     []int
+	ends      []int
+	fields    []connectors.Field
+	textBytes int // sum of the field texts' lengths
+}
+
+func newChunkBatch() *chunkBatch {
+	return &chunkBatch{
+		ordinals: make([]int64, 0, batchRecords),
+		lines:    make([]int, 0, batchRecords),
+		ends:     make([]int, 0, batchRecords),
+	}
+}
+
+func (b *chunkBatch) add(ordinal int64, rec connectors.Record) {
+	b.ordinals = append(b.ordinals, ordinal)
+	b.lines = append(b.lines, rec.Line)
+	b.fields = append(b.fields, rec.Fields...)
+	b.ends = append(b.ends, len(b.fields))
+	for _, f := range rec.Fields {
+		b.textBytes += len(f.Text)
+	}
+}
+
+func (b *chunkBatch) full() bool {
+	return len(b.ordinals) == batchRecords || b.textBytes >= batchTextBytes
+}
+
+// record returns record i; its Fields stay valid until reset.
+func (b *chunkBatch) record(i int) connectors.Record {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return connectors.Record{Line: b.lines[i], Fields: b.fields[start:b.ends[i]:b.ends[i]]}
+}
+
+// reset empties the batch and drops its references to the field texts, so
+// they can be freed while the batch waits to be reused.
+func (b *chunkBatch) reset() {
+	clear(b.fields)
+	b.ordinals, b.lines, b.ends, b.fields = b.ordinals[:0], b.lines[:0], b.ends[:0], b.fields[:0]
+	b.textBytes = 0
+}
+
+var (
+	errChunkerClosed  = errors.New("chunker is already closed")
+	errChunkerStopped = errors.New("chunker accepts no more records after Close, Abort or ReadChunks")
+)
 
 // NewChunker returns a chunker that writes chunk-NNNNN.jsonl files into dir.
 func NewChunker(dir string, maxRows int, maxBytes int64, inputs []Input) (*Chunker, error) {
@@ -63,7 +130,8 @@ func NewChunker(dir string, maxRows int, maxBytes int64, inputs []Input) (*Chunk
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return &Chunker{dir: dir, maxRows: maxRows, maxBytes: maxBytes, inputs: inputs}, nil
+	w := &chunkWriter{dir: dir, maxRows: maxRows, maxBytes: maxBytes, enc: newRowEncoder(inputs)}
+	return &Chunker{w: w}, nil
 }
 
 // ChunkFileName returns the file name of chunk index.
@@ -71,114 +139,93 @@ func ChunkFileName(index int) string { return fmt.Sprintf("chunk-%05d.jsonl", in
 
 // EncodeRow appends the JSONL line of one record to dst.
 func EncodeRow(dst []byte, inputs []Input, ordinal int64, rec connectors.Record) []byte {
-	dst = append(dst, `{"`+KeyColumn+`":"`...)
-	dst = strconv.AppendInt(dst, ordinal, 10)
-	dst = append(dst, '"')
-	get := rec.Get
-	for _, in := range inputs {
-		dst = append(dst, ',')
-		dst = AppendJSONString(dst, in.Name)
-		dst = append(dst, ':')
-		if v, ok := in.Value(get); ok {
-			dst = AppendJSONString(dst, v)
-		} else {
-			dst = append(dst, "null"...)
-		}
-	}
-	return append(dst, '}', '\n')
+	return newRowEncoder(inputs).appendRow(dst, ordinal, rec)
 }
 
-// Add appends one record.
+// Add appends one record. It copies rec.Fields, so the caller may reuse the
+// slice (see source.Options.ReuseFields). The error may concern an earlier
+// record.
 func (c *Chunker) Add(ordinal int64, rec connectors.Record) error {
-	c.line = EncodeRow(c.line[:0], c.inputs, ordinal, rec)
-	n := int64(len(c.line))
-	if n > c.maxBytes {
-		return fmt.Errorf("record at line %d encodes to %d bytes, more than chunk.max_bytes (%d)", rec.Line, n, c.maxBytes)
-	}
-	if c.file != nil && (c.cur.Rows >= c.maxRows || c.cur.Bytes+n > c.maxBytes) {
-		if err := c.finish(); err != nil {
-			return err
+	if c.stopped {
+		if c.err != nil {
+			return c.err
 		}
+		return errChunkerStopped
 	}
-	if c.file == nil {
-		if err := c.start(ordinal); err != nil {
-			return err
-		}
+	if c.failed.Load() {
+		return c.stop()
 	}
-	c.h.Write(c.line)
-	if _, err := c.w.Write(c.line); err != nil {
-		return err
+	if c.batch == nil {
+		c.batch = c.nextBatch()
 	}
-	c.cur.Rows++
-	c.cur.Bytes += n
+	c.batch.add(ordinal, rec)
+	if c.batch.full() {
+		c.full <- c.batch
+		c.batch = nil
+	}
 	return nil
 }
 
-func (c *Chunker) start(ordinal int64) error {
-	idx := len(c.chunks)
-	path := filepath.Join(c.dir, ChunkFileName(idx))
-	f, err := os.Create(path + ".tmp")
-	if err != nil {
-		return err
+// nextBatch returns an empty batch, starting the writer goroutine at the
+// first call and otherwise waiting until the goroutine returns one.
+func (c *Chunker) nextBatch() *chunkBatch {
+	if !c.started {
+		c.started = true
+		c.full = make(chan *chunkBatch, batchesInFlight)
+		c.free = make(chan *chunkBatch, batchesInFlight)
+		c.done = make(chan struct{})
+		for range batchesInFlight {
+			c.free <- newChunkBatch()
+		}
+		go c.w.run(c.full, c.free, &c.failed, c.done)
 	}
-	c.file = f
-	if c.w == nil {
-		c.w = bufio.NewWriterSize(f, 1<<20)
-	} else {
-		c.w.Reset(f)
-	}
-	c.h = sha256.New()
-	c.cur = ChunkInfo{Index: idx, Path: path, FirstOrdinal: ordinal}
-	return nil
+	return <-c.free
 }
 
-func (c *Chunker) finish() error {
-	err := c.w.Flush()
-	if err == nil {
-		err = c.file.Sync()
+// stop sends the batch being filled, waits until the writer goroutine has
+// written every record handed over, and returns its error.
+func (c *Chunker) stop() error {
+	if c.stopped {
+		return c.err
 	}
-	if cerr := c.file.Close(); err == nil {
-		err = cerr
+	c.stopped = true
+	if !c.started {
+		return nil
 	}
-	if err == nil {
-		err = os.Rename(c.cur.Path+".tmp", c.cur.Path)
+	if c.batch != nil && len(c.batch.ordinals) > 0 && !c.failed.Load() {
+		c.full <- c.batch
 	}
-	if err != nil {
-		return fmt.Errorf("write chunk %s: %w", c.cur.Path, err)
-	}
-	copy(c.cur.SHA256[:], c.h.Sum(nil))
-	c.chunks = append(c.chunks, c.cur)
-	c.file = nil
-	return nil
+	c.batch = nil
+	close(c.full)
+	<-c.done
+	c.err = c.w.err
+	return c.err
 }
 
 // Close finishes the last chunk and returns every chunk written.
 func (c *Chunker) Close() ([]ChunkInfo, error) {
-	if c.file != nil {
-		if err := c.finish(); err != nil {
+	if c.closed {
+		return nil, errChunkerClosed
+	}
+	c.closed = true
+	if err := c.stop(); err != nil {
+		return nil, err
+	}
+	if c.w.file != nil {
+		if err := c.w.finish(); err != nil {
 			return nil, err
 		}
 	}
-	return c.chunks, syncDir(c.dir)
+	if err := c.w.waitSync(); err != nil {
+		return nil, err
+	}
+	return c.w.chunks, syncDir(c.w.dir)
 }
 
-// Abort removes the chunk being written.
+// Abort stops the writer goroutine and removes the chunk being written.
+// Finished chunks stay. Abort after a successful Close does nothing.
 func (c *Chunker) Abort() {
-	if c.file != nil {
-		c.file.Close()
-		os.Remove(c.cur.Path + ".tmp")
-		c.file = nil
-	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	c.closed = true
+	c.stop()
+	c.w.abort()
 }

@@ -3,7 +3,9 @@
 package transform
 
 import (
+	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/crmsync/crmsync/connectors"
@@ -109,4 +111,135 @@ func (in Input) Value(get func(string) (connectors.Field, bool)) (string, bool) 
 		return "", false
 	}
 	return strings.TrimSpace(b.String()), true
+}
+
+// rowEncoder writes the JSONL lines of records. It finds each input column
+// by position and looks the positions up by name only when the field layout
+// changes. Consecutive records from one source usually share a layout, and
+// a CSV file's records all follow its header.
+type rowEncoder struct {
+	inputs []Input
+	// names holds the JSON text `,"name":` of each input.
+	names [][]byte
+	// slots holds, per input, the index into columns of each of its column
+	// placeholders, in order.
+	slots   [][]int
+	columns []string
+	// layout is the field names of the record that index was computed for.
+	layout []string
+	// seen holds every field name of the records encoded so far, and
+	// fieldNames lists them in the order they were first seen.
+	seen       map[string]bool
+	fieldNames []string
+	// index holds, per column, its position in the record's fields; -1 when
+	// the record has no such field.
+	index   []int
+	scratch []byte
+}
+
+func newRowEncoder(inputs []Input) *rowEncoder {
+	e := &rowEncoder{inputs: inputs}
+	for _, in := range inputs {
+		name := append([]byte{','}, AppendJSONString(nil, in.Name)...)
+		e.names = append(e.names, append(name, ':'))
+		var slots []int
+		for _, p := range in.parts {
+			if p.isCol {
+				slots = append(slots, len(e.columns))
+				e.columns = append(e.columns, p.column)
+			}
+		}
+		e.slots = append(e.slots, slots)
+	}
+	e.index = make([]int, len(e.columns))
+	e.seen = map[string]bool{}
+	return e
+}
+
+// appendRow appends the JSONL line of one record to dst: the key column
+// first, then the inputs in order.
+func (e *rowEncoder) appendRow(dst []byte, ordinal int64, rec connectors.Record) []byte {
+	e.locate(rec.Fields)
+	dst = append(dst, `{"`+KeyColumn+`":"`...)
+	dst = strconv.AppendInt(dst, ordinal, 10)
+	dst = append(dst, '"')
+	for i := range e.inputs {
+		dst = append(dst, e.names[i]...)
+		dst = e.appendValue(dst, i, rec.Fields)
+	}
+	return append(dst, '}', '\n')
+}
+
+// appendValue appends the JSON value of input i, with the semantics of
+// Input.Value: a string, or null.
+func (e *rowEncoder) appendValue(dst []byte, i int, fields []connectors.Field) []byte {
+	in, slots := &e.inputs[i], e.slots[i]
+	if len(in.parts) == 1 && in.parts[0].isCol {
+		pos := e.index[slots[0]]
+		if pos < 0 || fields[pos].Null {
+			return append(dst, "null"...)
+		}
+		return appendJSONString(dst, fields[pos].Text)
+	}
+
+	text := e.scratch[:0]
+	found := false
+	next := 0
+	for _, p := range in.parts {
+		if !p.isCol {
+			text = append(text, p.literal...)
+			continue
+		}
+		pos := e.index[slots[next]]
+		next++
+		if pos >= 0 && !fields[pos].Null {
+			text = append(text, fields[pos].Text...)
+			found = true
+		}
+	}
+	e.scratch = text
+	if !found {
+		return append(dst, "null"...)
+	}
+	return appendJSONString(dst, bytes.TrimSpace(text))
+}
+
+// locate updates index for the field layout of fields, and notes field
+// names not seen before. Like Record.Get, it takes the first field of a name.
+func (e *rowEncoder) locate(fields []connectors.Field) {
+	if sameLayout(e.layout, fields) {
+		return
+	}
+	e.layout = e.layout[:0]
+	for _, f := range fields {
+		e.layout = append(e.layout, f.Name)
+		if !e.seen[f.Name] {
+			e.seen[f.Name] = true
+			e.fieldNames = append(e.fieldNames, f.Name)
+		}
+	}
+	for s, col := range e.columns {
+		e.index[s] = -1
+		for pos, f := range fields {
+			if f.Name == col {
+				e.index[s] = pos
+				break
+			}
+		}
+	}
+}
+
+// sameLayout reports whether fields has exactly the given names in order.
+// Records from one reader usually share the name strings themselves, so
+// each comparison stops at the equal pointers.
+func sameLayout(names []string, fields []connectors.Field) bool {
+	if len(names) != len(fields) {
+		return false
+	}
+	for i := range fields {
+		if fields[i].Name != names[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -98,3 +98,27 @@ func shortText(s string) string {
 	}
 	return s
 }
+
+// The encoder skips eight plain bytes at a time, so every byte that needs
+// an escape is tried at every position of a word and next to the end.
+func TestAppendJSONStringEveryPosition(t *testing.T) {
+	escapes := map[string]string{
+		"\x00":   `\u0000`,
+		"\x1f":   `\u001f`,
+		"\"":     `\"`,
+		"\\":     `\\`,
+		"\n":     `\n`,
+		"é":      "é",
+		"\u2028": `\u2028`,
+		"\xff":   `\ufffd`,
+	}
+	for special, escaped := range escapes {
+		for pos := 0; pos <= 17; pos++ {
+			before, after := strings.Repeat("a", pos), strings.Repeat("b", 17-pos)
+			want := `"` + before + escaped + after + `"`
+			if got := AppendJSONString(nil, before+special+after); string(got) != want {
+				t.Errorf("AppendJSONString(%q) = %s, want %s", before+special+after, got, want)
+			}
+		}
+	}
+}

@@ -47,6 +47,11 @@ type Options struct {
 	// MaxRecordBytes limits the decoded size of one record, line breaks
 	// included. 0 means DefaultMaxRecordBytes.
 	MaxRecordBytes int64
+	// ReuseFields makes Next return every record in the same Fields slice,
+	// overwritten by the following call, to save an allocation per record.
+	// Set it only when the caller copies what it keeps before it calls
+	// Next again. The field texts are never reused.
+	ReuseFields bool
 }
 
 // Reader yields the records of one delimited text file.
@@ -64,6 +69,10 @@ type Reader struct {
 	blankLines    int
 	done          bool
 	err           error // a fatal error, returned again by every later Next
+
+	fieldSlab   []connectors.Field // unused fields that newFields hands out
+	reuseFields bool
+	reused      []connectors.Field // the fields of every record with reuseFields
 }
 
 // NewReader reads the header from r, which must yield UTF-8 text (see
@@ -106,11 +115,12 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	cr.ReuseRecord = true
 
 	rd := &Reader{
-		file:      file,
-		csv:       cr,
-		rec:       rec,
-		delimiter: delimiter,
-		maxRecord: maxRecord,
+		file:        file,
+		csv:         cr,
+		rec:         rec,
+		delimiter:   delimiter,
+		maxRecord:   maxRecord,
+		reuseFields: opts.ReuseFields,
 	}
 	if sepLine {
 		rd.lineOffset = 1
@@ -145,7 +155,10 @@ func (r *Reader) Next() (connectors.Record, error) {
 	}
 
 	rec, err := r.next()
-	if pe, ok := connectors.AsParseError(err); err != nil && (!ok || !pe.Recoverable) {
+	if err == nil {
+		return rec, nil
+	}
+	if pe, ok := connectors.AsParseError(err); !ok || !pe.Recoverable {
 		r.err = err
 	}
 	return rec, err
@@ -189,11 +202,33 @@ func (r *Reader) next() (connectors.Record, error) {
 		}
 	}
 
-	out := make([]connectors.Field, len(fields))
+	out := r.newFields(len(fields))
 	for i, v := range fields {
 		out[i] = connectors.Field{Name: r.header[i], Text: v, Null: v == ""}
 	}
 	return connectors.Record{Line: line, Fields: out}, nil
+}
+
+// fieldSlabRecords is how many records' fields newFields allocates at once.
+const fieldSlabRecords = 32
+
+// newFields returns a slice of n fields for one record, cut from a larger
+// allocation so that most records cost no allocation of their own. Each
+// slice has its own capacity, so appending to it cannot reach a neighbour.
+// With Options.ReuseFields it returns the same slice every time instead.
+func (r *Reader) newFields(n int) []connectors.Field {
+	if r.reuseFields {
+		if n > cap(r.reused) {
+			r.reused = make([]connectors.Field, n)
+		}
+		return r.reused[:n:n]
+	}
+	if n > len(r.fieldSlab) {
+		r.fieldSlab = make([]connectors.Field, n*fieldSlabRecords)
+	}
+	out := r.fieldSlab[:n:n]
+	r.fieldSlab = r.fieldSlab[n:]
+	return out
 }
 
 // readHeader reads and checks the header record.

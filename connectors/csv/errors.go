@@ -1,6 +1,7 @@
 package csv
 
 import (
+	"bytes"
 	stdcsv "encoding/csv"
 	"errors"
 	"fmt"
@@ -57,8 +58,13 @@ func (r *Reader) readError(err error, partial []string, raw []byte) error {
 }
 
 // checkText rejects a NUL byte or invalid UTF-8 in any field. header is nil
-// while the header itself is checked.
+// while the header itself is checked. raw is the record's text, which every
+// field's bytes come from: a record is accepted after one pass over raw, and
+// only a failing record is checked field by field to name the column.
 func (r *Reader) checkText(fields []string, line int, raw []byte, header []string) error {
+	if bytes.IndexByte(raw, 0) < 0 && utf8.Valid(raw) {
+		return nil
+	}
 	for i, v := range fields {
 		name := ""
 		if i < len(header) {

@@ -49,6 +49,11 @@ type Options struct {
 	// connectors.KindType, so it follows OnError like any bad row. Values
 	// stay text either way.
 	Types map[string]string
+	// ReuseFields lets the CSV reader return every record in the same
+	// Fields slice, overwritten by the next call to Next. Set it only when
+	// the caller copies the fields it keeps before calling Next again, as
+	// transform.Chunker.Add does. JSON and JSONL records are always new.
+	ReuseFields bool
 }
 
 // Stats counts what a Reader has read so far. Envelope, Cursor and the
@@ -160,7 +165,7 @@ func Open(path string, opts Options) (*Reader, error) {
 		if delimiter == "" && strings.EqualFold(filepath.Ext(opened.Name), ".tsv") {
 			delimiter = "tab"
 		}
-		cr, err := csv.NewReader(text, name, csv.Options{Delimiter: delimiter, MaxRecordBytes: opts.MaxRecordBytes})
+		cr, err := csv.NewReader(text, name, csv.Options{Delimiter: delimiter, MaxRecordBytes: opts.MaxRecordBytes, ReuseFields: opts.ReuseFields})
 		if err != nil {
 			opened.Close()
 			return nil, err

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/connectors/preset"
 	"github.com/crmsync/crmsync/connectors/source"
 	"github.com/crmsync/crmsync/enrich"
@@ -83,6 +82,8 @@ func (r *run) chunk(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The chunker copies every record it is given.
+	opts.ReuseFields = true
 	src, err := source.Open(p.Source.Path, opts)
 	if err != nil {
 		return err
@@ -96,14 +97,6 @@ func (r *run) chunk(ctx context.Context) error {
 	}
 	defer chunker.Abort()
 
-	// A CSV header gives the columns even when the file has no data rows,
-	// so the outputs keep their schema.
-	columns := append([]string(nil), src.Stats().Columns...)
-	seen := map[string]bool{}
-	for _, c := range columns {
-		seen[c] = true
-	}
-	var ordinal int64
 	inputCols := map[string]bool{}
 	for _, in := range inputs {
 		for _, c := range in.Columns() {
@@ -111,34 +104,21 @@ func (r *run) chunk(ctx context.Context) error {
 		}
 	}
 	r.progress(EventReadStart, 0, 0)
-	for {
-		if ordinal%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		rec, err := src.Next()
-		if connectors.IsEOF(err) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		for _, f := range rec.Fields {
-			if !seen[f.Name] {
-				seen[f.Name] = true
-				columns = append(columns, f.Name)
-			}
-		}
-		if err := chunker.Add(ordinal, rec); err != nil {
-			return err
-		}
-		ordinal++
-		if ordinal%10000 == 0 {
-			r.progress(EventRead, ordinal, 0)
-		}
+	// A CSV header gives the columns even when the file has no data rows,
+	// so the outputs keep their schema.
+	ordinal, columns, err := transform.ReadChunks(ctx, src, chunker, src.Stats().Columns, func(n int64) {
+		r.progress(EventRead, n, 0)
+	})
+	if err != nil {
+		return err
 	}
 	chunks, err := chunker.Close()
 	if err != nil {
 		return err
+	}
+	seen := make(map[string]bool, len(columns))
+	for _, c := range columns {
+		seen[c] = true
 	}
 	for c := range inputCols {
 		if !seen[c] && ordinal > 0 {

@@ -1,17 +1,19 @@
-// Command chunk runs crmsync's read-and-chunk step on one CSV file: it reads
+// Command chunk runs crmsync's read-and-chunk step on one CSV file. It reads
 // the file with connectors/source and writes every column of every record to
-// JSONL chunk files with transform.Chunker, then prints "rows N". Sending
-// every column makes its output match DuckDB's SELECT * export.
+// JSONL chunk files with transform.ReadChunks and transform.Chunker, which
+// are the calls the pipeline runner's read phase makes. Then it prints
+// "rows N". Sending every column makes its output match DuckDB's SELECT *
+// export.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/crmsync/crmsync/bench/internal/profile"
-	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/connectors/source"
 	"github.com/crmsync/crmsync/transform"
 )
@@ -43,45 +45,36 @@ func main() {
 	fmt.Printf("rows %d\nchunks %d\n", rows, chunks)
 }
 
+// run reads and chunks the file the way the pipeline runner's read phase
+// does, through transform.ReadChunks.
 func run(in, outDir string) (rows int64, chunks int, err error) {
-	src, err := source.Open(in, source.Options{Format: "csv"})
+	src, err := source.Open(in, source.Options{Format: "csv", ReuseFields: true})
 	if err != nil {
 		return 0, 0, err
 	}
 	defer src.Close()
 
-	var chunker *transform.Chunker
-	for {
-		rec, err := src.Next()
-		if connectors.IsEOF(err) {
-			break
-		}
-		if err != nil {
-			return rows, 0, err
-		}
-		if chunker == nil {
-			if chunker, err = newChunker(outDir, rec); err != nil {
-				return 0, 0, err
-			}
-			defer chunker.Abort()
-		}
-		if err := chunker.Add(rows, rec); err != nil {
-			return rows, 0, err
-		}
-		rows++
+	chunker, err := newChunker(outDir, src.Stats().Columns)
+	if err != nil {
+		return 0, 0, err
 	}
-	if chunker == nil {
+	defer chunker.Abort()
+	rows, _, err = transform.ReadChunks(context.Background(), src, chunker, src.Stats().Columns, nil)
+	if err != nil {
+		return rows, 0, err
+	}
+	if rows == 0 {
 		return 0, 0, fmt.Errorf("%s has no records", in)
 	}
 	infos, err := chunker.Close()
 	return rows, len(infos), err
 }
 
-// newChunker sends every column of the first record, under its own name.
-func newChunker(outDir string, first connectors.Record) (*transform.Chunker, error) {
-	inputs := make([]transform.Input, 0, len(first.Fields))
-	for _, f := range first.Fields {
-		in, err := transform.ParseInput(f.Name, f.Name)
+// newChunker sends every column of the header, under its own name.
+func newChunker(outDir string, columns []string) (*transform.Chunker, error) {
+	inputs := make([]transform.Input, 0, len(columns))
+	for _, name := range columns {
+		in, err := transform.ParseInput(name, name)
 		if err != nil {
 			return nil, err
 		}
