@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -160,6 +161,7 @@ func MakePlan(p *pipelines.Pipeline) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.ReuseFields = true
 	src, err := source.Open(p.Source.Path, opts)
 	if err != nil {
 		return nil, err
@@ -170,19 +172,9 @@ func MakePlan(p *pipelines.Pipeline) (*Plan, error) {
 		return nil, &ConfigError{Err: err}
 	}
 	defer chunker.Abort()
-	var ordinal int64
-	for {
-		rec, err := src.Next()
-		if connectors.IsEOF(err) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := chunker.Add(ordinal, rec); err != nil {
-			return nil, err
-		}
-		ordinal++
+	ordinal, _, err := transform.ReadChunks(context.Background(), src, chunker, nil, nil)
+	if err != nil {
+		return nil, err
 	}
 	chunks, err := chunker.Close()
 	if err != nil {

@@ -377,7 +377,9 @@ func (e *enricher) download(ctx context.Context, i int, c state.Chunk, log *slog
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
 			log.Error("download failed", "err", err)
-			e.update(i, func(c *state.Chunk) { c.Error = "download failed: " + err.Error() + "; rerun to download it again (the job is not resubmitted)" })
+			e.update(i, func(c *state.Chunk) {
+				c.Error = "download failed: " + err.Error() + "; rerun to download it again (the job is not resubmitted)"
+			})
 		}
 		return fmt.Errorf("chunk %d: download result: %w", i, err)
 	}
