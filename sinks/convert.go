@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -55,10 +54,50 @@ func unknownKindError(s string) error {
 	return fmt.Errorf("unknown type %q; use str, int, float, bool, dict, timestamp, list or list[E] with E one of those scalar types", s)
 }
 
-// numberPattern is the JSON number grammar with an optional leading '+'. It
-// rejects what strconv and math/big would accept beyond it: hexadecimal,
+// isNumber reports whether text follows the JSON number grammar with an
+// optional leading '+': [+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// It rejects what strconv and math/big would accept beyond it: hexadecimal,
 // underscores, Inf, NaN and fractions such as "1/2".
-var numberPattern = regexp.MustCompile(`^[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+func isNumber(text string) bool {
+	i := 0
+	if i < len(text) && (text[i] == '+' || text[i] == '-') {
+		i++
+	}
+	switch {
+	case i < len(text) && text[i] == '0':
+		i++
+	case i < len(text) && text[i] >= '1' && text[i] <= '9':
+		i = skipDigits(text, i)
+	default:
+		return false
+	}
+	if i < len(text) && text[i] == '.' {
+		start := i + 1
+		if i = skipDigits(text, start); i == start {
+			return false
+		}
+	}
+	if i < len(text) && (text[i] == 'e' || text[i] == 'E') {
+		i++
+		if i < len(text) && (text[i] == '+' || text[i] == '-') {
+			i++
+		}
+		start := i
+		if i = skipDigits(text, start); i == start {
+			return false
+		}
+	}
+	return i == len(text)
+}
+
+// skipDigits returns the index of the first byte at or after i in text that
+// is not an ASCII digit.
+func skipDigits(text string, i int) int {
+	for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+		i++
+	}
+	return i
+}
 
 // Convert converts the text of one cell to the Go value of kind:
 //
@@ -105,8 +144,67 @@ func Convert(kind, elem Kind, text string) (any, error) {
 	return nil, fmt.Errorf("convert %s: unknown column type %q", quoteShort(text), kind)
 }
 
+// ConvertInt converts text as Convert does for Int, without boxing the
+// result in an interface. null is true when text is empty or only white
+// space.
+func ConvertInt(text string) (n int64, null bool, err error) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return 0, true, nil
+	}
+	n, err = convertInt(trimmed)
+	return n, false, err
+}
+
+// ConvertFloat converts text as Convert does for Float, without boxing the
+// result in an interface. null is true when text is empty or only white
+// space.
+func ConvertFloat(text string) (f float64, null bool, err error) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return 0, true, nil
+	}
+	f, err = convertFloat(trimmed)
+	return f, false, err
+}
+
+// ConvertBool converts text as Convert does for Bool. null is true when
+// text is empty or only white space.
+func ConvertBool(text string) (b bool, null bool, err error) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return false, true, nil
+	}
+	b, err = convertBool(trimmed)
+	return b, false, err
+}
+
+// ConvertTimestamp converts text as Convert does for Timestamp, without
+// boxing the result in an interface. null is true when text is empty or
+// only white space.
+func ConvertTimestamp(text string) (t time.Time, null bool, err error) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return time.Time{}, true, nil
+	}
+	t, err = convertTimestamp(trimmed)
+	return t, false, err
+}
+
+// ConvertDict converts text as Convert does for JSON (dict): it returns the
+// trimmed text of a JSON object. null is true when text is empty or only
+// white space.
+func ConvertDict(text string) (object string, null bool, err error) {
+	trimmed := strings.TrimSpace(text)
+	if trimmed == "" {
+		return "", true, nil
+	}
+	object, err = convertDict(trimmed)
+	return object, false, err
+}
+
 func convertInt(text string) (int64, error) {
-	if !numberPattern.MatchString(text) {
+	if !isNumber(text) {
 		return 0, fmt.Errorf("%s is not an integer", quoteShort(text))
 	}
 	digits := strings.TrimPrefix(text, "+")
@@ -130,7 +228,7 @@ func convertInt(text string) (int64, error) {
 }
 
 func convertFloat(text string) (float64, error) {
-	if !numberPattern.MatchString(text) {
+	if !isNumber(text) {
 		return 0, fmt.Errorf("%s is not a number", quoteShort(text))
 	}
 	f, err := strconv.ParseFloat(strings.TrimPrefix(text, "+"), 64)
@@ -200,7 +298,7 @@ func jsonElementText(item json.RawMessage) (text string, isNull bool, err error)
 }
 
 func convertDict(text string) (string, error) {
-	if !strings.HasPrefix(text, "{") || !json.Valid([]byte(text)) {
+	if !strings.HasPrefix(text, "{") || !validJSON(text) {
 		return "", fmt.Errorf("%s is not a JSON object", quoteShort(text))
 	}
 	return text, nil

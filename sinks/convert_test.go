@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,78 @@ func TestParseKind(t *testing.T) {
 		if _, _, err := ParseKind(bad); err == nil {
 			t.Errorf("ParseKind(%q): want an error", bad)
 		}
+	}
+}
+
+// numberGrammar is the JSON number grammar with an optional leading '+',
+// the definition that isNumber implements by hand.
+var numberGrammar = regexp.MustCompile(`^[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+func TestIsNumberMatchesGrammar(t *testing.T) {
+	// Every string of up to four bytes over an alphabet that covers each
+	// branch of the grammar, plus longer cases.
+	alphabet := []byte("+-0159.eEx ")
+	texts := []string{"", "9.9213206E7", "-0.001", "1e+30", "1E-3", "00", "01", "1.", ".5", "1e", "1e+", "+-1", "１２"}
+	var grow func(prefix []byte)
+	grow = func(prefix []byte) {
+		texts = append(texts, string(prefix))
+		if len(prefix) == 4 {
+			return
+		}
+		for _, b := range alphabet {
+			grow(append(prefix, b))
+		}
+	}
+	grow(nil)
+
+	for _, text := range texts {
+		if got, want := isNumber(text), numberGrammar.MatchString(text); got != want {
+			t.Errorf("isNumber(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestTypedConvertersMatchConvert(t *testing.T) {
+	texts := []string{"", "  ", "42", " 42 ", "42.0", "1e3", "42.5", "x", "-0.25", "1e400", "True", "0", "yes",
+		"2024-01-10T09:30:15.234+01:00", "2024-01-10", `{"a": 1}`, ` {"a": 1} `, "[1]", "{"}
+	for _, text := range texts {
+		want, wantErr := Convert(Int, "", text)
+		n, null, err := ConvertInt(text)
+		checkTyped(t, Int, text, want, wantErr, n, null, err)
+
+		want, wantErr = Convert(Float, "", text)
+		f, null, err := ConvertFloat(text)
+		checkTyped(t, Float, text, want, wantErr, f, null, err)
+
+		want, wantErr = Convert(Bool, "", text)
+		b, null, err := ConvertBool(text)
+		checkTyped(t, Bool, text, want, wantErr, b, null, err)
+
+		want, wantErr = Convert(Timestamp, "", text)
+		ts, null, err := ConvertTimestamp(text)
+		checkTyped(t, Timestamp, text, want, wantErr, ts, null, err)
+
+		want, wantErr = Convert(JSON, "", text)
+		object, null, err := ConvertDict(text)
+		checkTyped(t, JSON, text, want, wantErr, object, null, err)
+	}
+}
+
+// checkTyped compares a typed converter's result with Convert's.
+func checkTyped(t *testing.T, kind Kind, text string, want any, wantErr error, got any, null bool, err error) {
+	t.Helper()
+	if (err != nil) != (wantErr != nil) {
+		t.Errorf("%s %q: error %v, Convert's error %v", kind, text, err, wantErr)
+		return
+	}
+	if err != nil {
+		return
+	}
+	if null != (want == nil) {
+		t.Errorf("%s %q: null = %v, Convert returned %#v", kind, text, null, want)
+		return
+	}
+	if !null && !reflect.DeepEqual(got, want) {
+		t.Errorf("%s %q: got %#v, Convert returned %#v", kind, text, got, want)
 	}
 }

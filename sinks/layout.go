@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // StructField is one enrich.struct field with its declared type (String when
@@ -24,6 +25,13 @@ type MergedRow struct {
 	// "confidence_score", "notes", "references" and "<field>_confidence".
 	// A missing key is written as null.
 	Meta map[string]Value
+	// MetaKeys and MetaValues, when MetaKeys is not nil, take the place of
+	// Meta: MetaValues[i] is the value of the metadata key MetaKeys[i]. A
+	// caller that projects many rows keeps one MetaKeys slice for all of
+	// them and so builds no map per row. Project finds each key's position
+	// once per MetaKeys slice, so its contents must not change.
+	MetaKeys   []string
+	MetaValues []Value
 }
 
 // Row status values in MergedRow.Meta["status"].
@@ -107,6 +115,10 @@ type Layout struct {
 	overwrite   bool
 	onlyChanged bool
 	clearMarker Value
+	// metaIndex caches the positions of the metadata columns in the last
+	// MergedRow.MetaKeys seen. It is atomic, so concurrent Project calls
+	// are safe.
+	metaIndex atomic.Pointer[metaIndex]
 }
 
 // layoutBuilder collects columns while NewLayout checks the configuration.

@@ -295,3 +295,55 @@ func TestLayoutCRMFindsID(t *testing.T) {
 		}
 	}
 }
+
+// withMetaSlices returns row with its metadata moved from Meta to MetaKeys
+// and MetaValues, in the order of keys, which may name keys Meta lacks.
+func withMetaSlices(row sinks.MergedRow, keys []string) sinks.MergedRow {
+	values := make([]sinks.Value, len(keys))
+	for i, k := range keys {
+		v, ok := row.Meta[k]
+		if !ok {
+			v = null
+		}
+		values[i] = v
+	}
+	row.Meta = nil
+	row.MetaKeys, row.MetaValues = keys, values
+	return row
+}
+
+func TestLayoutMetaSlicesMatchMap(t *testing.T) {
+	configs := []sinks.LayoutConfig{
+		{Metadata: []string{"status", "confidence_score", "field_confidence", "notes", "references"}},
+		{Keep: "none", Metadata: []string{"references", "status"}, OnlyChanged: true},
+		{CRM: "salesforce", IDColumn: "Id", Rename: map[string]string{"title": "Title"}, Clear: []string{"title"}},
+	}
+	keys := []string{"notes", "status", "field_confidence", "title_confidence", "references", "confidence_score", "employees_confidence"}
+	otherOrder := []string{"employees_confidence", "confidence_score", "status", "references", "title_confidence", "notes"}
+	rows := []sinks.MergedRow{
+		plainRow("enriched", text("CTO"), text("50")),
+		plainRow("enriched", null, null),
+		plainRow("not_enriched", null, null),
+		plainRow("failed", text("CEO"), null),
+	}
+	for ci, cfg := range configs {
+		l, err := sinks.NewLayout(cfg, plainSource, nil, plainFields)
+		if err != nil {
+			t.Fatalf("config %d: %v", ci, err)
+		}
+		// Two key orders in turn, so Project must notice a new MetaKeys
+		// slice and not reuse the positions of the previous one.
+		for _, order := range [][]string{keys, otherOrder, keys} {
+			for ri, row := range rows {
+				want, wantWrite := l.Project(row, nil)
+				got, gotWrite := l.Project(withMetaSlices(row, order), nil)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("config %d, row %d, keys %v: cells %v, want %v as with Meta", ci, ri, order, cellTexts(got), cellTexts(want))
+				}
+				if gotWrite != wantWrite {
+					t.Errorf("config %d, row %d, keys %v: write %v, want %v as with Meta", ci, ri, order, gotWrite, wantWrite)
+				}
+			}
+		}
+	}
+}

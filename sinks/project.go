@@ -1,5 +1,7 @@
 package sinks
 
+import "slices"
+
 // Project maps a merged row to the sink's output row, appending to dst[:0].
 // write is false when OnlyChanged is set and the row changes nothing.
 //
@@ -9,9 +11,17 @@ package sinks
 // "enriched", so a failed or skipped row never clears CRM data.
 func (l *Layout) Project(row MergedRow, dst []Value) (out []Value, write bool) {
 	out = dst[:0]
-	enriched := row.Meta[MetaStatus].Text == StatusEnriched && !row.Meta[MetaStatus].Null
+	var index *metaIndex
+	var status Value
+	if row.MetaKeys != nil {
+		index = l.metaIndexOf(row.MetaKeys)
+		status = valueAt(row.MetaValues, index.status)
+	} else {
+		status = row.Meta[MetaStatus]
+	}
+	enriched := status.Text == StatusEnriched && !status.Null
 	changed := false
-	for _, p := range l.plans {
+	for i, p := range l.plans {
 		var cell Value
 		var cellChanged bool
 		switch p.kind {
@@ -25,6 +35,10 @@ func (l *Layout) Project(row MergedRow, dst []Value) (out []Value, write bool) {
 		case planCRMUpdate:
 			cell, cellChanged = l.updateCell(p, row, enriched)
 		case planMeta:
+			if index != nil {
+				cell = valueAt(row.MetaValues, index.columns[i])
+				break
+			}
 			v, ok := row.Meta[p.meta]
 			if !ok {
 				v = Value{Null: true}
@@ -85,3 +99,33 @@ func valueAt(values []Value, i int) Value {
 }
 
 func isEmpty(v Value) bool { return v.Null || v.Text == "" }
+
+// metaIndex holds the positions in one MergedRow.MetaKeys slice of the
+// status key and of each metadata column, -1 where the key is absent.
+type metaIndex struct {
+	keys    []string // the MetaKeys slice the positions belong to
+	status  int
+	columns []int // by plan; only metadata plans are set
+}
+
+// metaIndexOf returns the positions of the metadata columns in keys,
+// computing them when keys is not the slice of the previous call.
+func (l *Layout) metaIndexOf(keys []string) *metaIndex {
+	if index := l.metaIndex.Load(); index != nil && sameSlice(index.keys, keys) {
+		return index
+	}
+	index := &metaIndex{keys: keys, status: slices.Index(keys, MetaStatus), columns: make([]int, len(l.plans))}
+	for i, p := range l.plans {
+		index.columns[i] = -1
+		if p.kind == planMeta {
+			index.columns[i] = slices.Index(keys, p.meta)
+		}
+	}
+	l.metaIndex.Store(index)
+	return index
+}
+
+// sameSlice reports whether a and b share their first element and length.
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}

@@ -1,10 +1,7 @@
 package transform
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/sinks"
@@ -37,12 +34,15 @@ type Output struct {
 // MergeInput is everything the merge step needs.
 type MergeInput struct {
 	// Source yields the records again, in the order they were chunked, with
-	// the same rejects skipped.
+	// the same rejects skipped. Merge calls Next from a goroutine of its
+	// own, one call at a time, and never after Merge returns.
 	Source  connectors.Source
 	Columns []string // union of source column names, in first-seen order
 	Fields  []sinks.StructField
 	Chunks  []MergeChunk
-	// OpenResult opens a downloaded result file.
+	// OpenResult opens a downloaded result file. Merge calls it from the
+	// caller's goroutine, and the returned source's Next and Close from a
+	// goroutine of its own.
 	OpenResult func(path, format string) (connectors.Source, error)
 	Outputs    []Output
 }
@@ -65,140 +65,224 @@ type MergeStats struct {
 	Written       []int64 // rows written per output
 }
 
-type resultRow struct {
-	enriched []sinks.Value
-	meta     map[string]sinks.Value
-}
-
 // Merge joins each record with its result row by key and writes every output.
-// It holds one chunk's results in memory at a time.
+//
+// Two goroutines besides the caller's share the work: one reads the source
+// records and one parses the current chunk's result file, while the
+// caller's goroutine joins, projects and writes. Result rows in record
+// order pass straight through, so memory does not grow with the chunk size
+// unless a result file is out of order. Merge waits for both goroutines
+// before it returns.
 func Merge(in MergeInput) (MergeStats, error) {
 	st := MergeStats{TypeMismatches: map[string]int64{}, Written: make([]int64, len(in.Outputs))}
-	colIndex := make(map[string]int, len(in.Columns))
-	for i, c := range in.Columns {
-		colIndex[c] = i
-	}
 	for _, f := range in.Fields {
 		if f.Kind != sinks.String {
 			st.TypeMismatches[f.Name] = 0
 		}
 	}
 
-	row := sinks.MergedRow{
-		Source:   make([]sinks.Value, len(in.Columns)),
-		Enriched: make([]sinks.Value, len(in.Fields)),
-	}
-	outBufs := make([][]sinks.Value, len(in.Outputs))
-	nullEnriched := make([]sinks.Value, len(in.Fields))
-	for i := range nullEnriched {
-		nullEnriched[i] = sinks.Value{Null: true}
-	}
+	stop := make(chan struct{})
+	records := readSource(in.Source, in.Columns, stop)
+	m := &merger{in: in, st: &st, outBufs: make([][]sinks.Value, len(in.Outputs))}
+	m.init()
+	defer func() {
+		close(stop)
+		// Drain the channel so the goroutine sees stop and ends.
+		for range records.batches {
+		}
+		if m.results != nil {
+			m.results.close()
+		}
+	}()
 
-	var ordinal int64
-	chunkIdx := -1
-	var results map[int64]*resultRow
-	var chunkEnd int64
-	failedChunk := false
-
-	for {
-		rec, err := in.Source.Next()
+	for batch := range records.batches {
+		for i := range batch.n {
+			row := batch.values[i*len(in.Columns) : (i+1)*len(in.Columns)]
+			if err := m.mergeRecord(row, batch.lines[i]); err != nil {
+				return st, err
+			}
+		}
+		err := batch.err
+		records.free <- batch
 		if connectors.IsEOF(err) {
 			break
 		}
 		if err != nil {
 			return st, err
 		}
-		for ordinal >= chunkEnd {
-			chunkIdx++
-			if chunkIdx >= len(in.Chunks) {
-				return st, fmt.Errorf("the source yields more records than were chunked (record at line %d); the input changed during the run, rerun with --restart", rec.Line)
-			}
-			c := in.Chunks[chunkIdx]
-			if c.FirstOrdinal != chunkEnd {
-				return st, fmt.Errorf("chunk %d starts at record %d, expected %d", chunkIdx, c.FirstOrdinal, chunkEnd)
-			}
-			chunkEnd = c.FirstOrdinal + int64(c.Rows)
-			if results != nil {
-				st.MissingKeys += int64(len(results))
-			}
-			results, failedChunk = nil, c.ResultPath == ""
-			if !failedChunk {
-				results, err = loadResults(in, c, &st)
-				if err != nil {
-					return st, err
-				}
-			}
-		}
-
-		for i := range row.Source {
-			row.Source[i] = sinks.Value{Null: true}
-		}
-		for _, f := range rec.Fields {
-			if i, ok := colIndex[f.Name]; ok {
-				row.Source[i] = sinks.Value{Text: f.Text, Null: f.Null}
-			}
-		}
-
-		status := StatusNotEnriched
-		var r *resultRow
-		if failedChunk {
-			status = StatusFailed
-			st.InFailed++
-		} else if r = results[ordinal]; r == nil {
-			st.MissingKeys++
-		} else {
-			delete(results, ordinal)
-			for _, v := range r.enriched {
-				if !v.Null {
-					status = StatusEnriched
-					break
-				}
-			}
-		}
-		if r != nil {
-			row.Enriched = r.enriched
-			row.Meta = r.meta
-		} else {
-			row.Enriched = nullEnriched
-			row.Meta = map[string]sinks.Value{}
-		}
-		row.Meta["status"] = sinks.Value{Text: status}
-		if status == StatusEnriched {
-			st.Enriched++
-			for i, f := range in.Fields {
-				v := row.Enriched[i]
-				if f.Kind == sinks.String || v.Null {
-					continue
-				}
-				if _, err := sinks.Convert(f.Kind, f.Elem, v.Text); err != nil {
-					st.TypeMismatches[f.Name]++
-				}
-			}
-		} else {
-			st.NotEnriched++
-		}
-
-		for i, o := range in.Outputs {
-			out, write := o.Layout.Project(row, outBufs[i][:0])
-			outBufs[i] = out
-			if !write {
-				continue
-			}
-			if err := o.Sink.Write(out); err != nil {
-				return st, err
-			}
-			st.Written[i]++
-		}
-		st.Rows++
-		ordinal++
 	}
-	if results != nil {
-		st.MissingKeys += int64(len(results))
+	if err := m.finishChunk(); err != nil {
+		return st, err
 	}
-	if chunkIdx+1 < len(in.Chunks) || ordinal != chunkEnd {
-		return st, fmt.Errorf("the source yields %d records, but %d were chunked; the input changed during the run, rerun with --restart", ordinal, totalRows(in.Chunks))
+	if m.chunkIdx+1 < len(in.Chunks) || m.ordinal != m.chunkEnd {
+		return st, fmt.Errorf("the source yields %d records, but %d were chunked; the input changed during the run, rerun with --restart", m.ordinal, totalRows(in.Chunks))
 	}
 	return st, nil
+}
+
+// merger holds the state of the join while Merge walks the records.
+type merger struct {
+	in      MergeInput
+	st      *MergeStats
+	keys    []string // metadata keys, in the order of the result rows' metadata
+	row     sinks.MergedRow
+	outBufs [][]sinks.Value
+
+	ordinal     int64
+	chunkIdx    int
+	chunkEnd    int64
+	columns     *resultColumns
+	results     *resultStream // nil for a failed chunk
+	failedChunk bool
+}
+
+func (m *merger) init() {
+	m.columns = newResultColumns(m.in.Fields)
+	m.keys = m.columns.keys
+	// MetaValues[0] is the status; the rest follow the result rows'
+	// metadata.
+	m.row = sinks.MergedRow{
+		Enriched:   make([]sinks.Value, len(m.in.Fields)),
+		MetaKeys:   append([]string{sinks.MetaStatus}, m.keys...),
+		MetaValues: make([]sinks.Value, len(m.keys)+1),
+	}
+	m.chunkIdx = -1
+}
+
+// mergeRecord joins one source row with its result row and writes it to
+// every output.
+func (m *merger) mergeRecord(source []sinks.Value, line int) error {
+	for m.ordinal >= m.chunkEnd {
+		if err := m.nextChunk(line); err != nil {
+			return err
+		}
+	}
+
+	status := StatusNotEnriched
+	var enriched, meta []string
+	switch {
+	case m.failedChunk:
+		status = StatusFailed
+		m.st.InFailed++
+	default:
+		var found bool
+		var err error
+		enriched, meta, found, err = m.results.take(m.ordinal)
+		if err != nil {
+			return err
+		}
+		if !found {
+			m.st.MissingKeys++
+			break
+		}
+		for _, text := range enriched {
+			if text != "" {
+				status = StatusEnriched
+				break
+			}
+		}
+	}
+
+	row := &m.row
+	row.Source = source
+	for i := range row.Enriched {
+		row.Enriched[i] = sinks.Value{Null: true}
+		if enriched != nil && enriched[i] != "" {
+			row.Enriched[i] = sinks.Value{Text: enriched[i]}
+		}
+	}
+	row.MetaValues[0] = sinks.Value{Text: status}
+	for i := range m.keys {
+		row.MetaValues[1+i] = sinks.Value{Null: true}
+		if meta != nil && meta[i] != "" {
+			row.MetaValues[1+i] = sinks.Value{Text: meta[i]}
+		}
+	}
+
+	if status == StatusEnriched {
+		m.st.Enriched++
+		for i, f := range m.in.Fields {
+			if f.Kind != sinks.String && enriched[i] != "" && !convertible(f, enriched[i]) {
+				m.st.TypeMismatches[f.Name]++
+			}
+		}
+	} else {
+		m.st.NotEnriched++
+	}
+
+	for i, o := range m.in.Outputs {
+		out, write := o.Layout.Project(*row, m.outBufs[i][:0])
+		m.outBufs[i] = out
+		if !write {
+			continue
+		}
+		if err := o.Sink.Write(out); err != nil {
+			return err
+		}
+		m.st.Written[i]++
+	}
+	m.st.Rows++
+	m.ordinal++
+	return nil
+}
+
+// nextChunk moves to the chunk after the current one and opens its result
+// file.
+func (m *merger) nextChunk(line int) error {
+	if err := m.finishChunk(); err != nil {
+		return err
+	}
+	m.chunkIdx++
+	if m.chunkIdx >= len(m.in.Chunks) {
+		return fmt.Errorf("the source yields more records than were chunked (record at line %d); the input changed during the run, rerun with --restart", line)
+	}
+	c := m.in.Chunks[m.chunkIdx]
+	if c.FirstOrdinal != m.chunkEnd {
+		return fmt.Errorf("chunk %d starts at record %d, expected %d", m.chunkIdx, c.FirstOrdinal, m.chunkEnd)
+	}
+	m.chunkEnd = c.FirstOrdinal + int64(c.Rows)
+	m.failedChunk = c.ResultPath == ""
+	if m.failedChunk {
+		return nil
+	}
+	results, err := openResultStream(m.in.OpenResult, c, m.columns)
+	if err != nil {
+		return err
+	}
+	m.results = results
+	return nil
+}
+
+// finishChunk reads the rest of the current chunk's result file and adds
+// its key counts to the stats.
+func (m *merger) finishChunk() error {
+	if m.results == nil {
+		return nil
+	}
+	untaken, err := m.results.finish()
+	m.st.MissingKeys += untaken
+	m.st.DuplicateKeys += m.results.duplicateKeys
+	m.st.UnknownKeys += m.results.unknownKeys
+	m.results = nil
+	return err
+}
+
+// convertible reports whether text converts to the kind of f.
+func convertible(f sinks.StructField, text string) bool {
+	var err error
+	switch f.Kind {
+	case sinks.Int:
+		_, _, err = sinks.ConvertInt(text)
+	case sinks.Float:
+		_, _, err = sinks.ConvertFloat(text)
+	case sinks.Bool:
+		_, _, err = sinks.ConvertBool(text)
+	case sinks.Timestamp:
+		_, _, err = sinks.ConvertTimestamp(text)
+	default:
+		_, err = sinks.Convert(f.Kind, f.Elem, text)
+	}
+	return err == nil
 }
 
 func totalRows(chunks []MergeChunk) int64 {
@@ -209,99 +293,25 @@ func totalRows(chunks []MergeChunk) int64 {
 	return n
 }
 
-// loadResults reads one chunk's result file into a map from ordinal to the
-// struct and metadata values.
-func loadResults(in MergeInput, c MergeChunk, st *MergeStats) (map[int64]*resultRow, error) {
-	src, err := in.OpenResult(c.ResultPath, c.ResultFormat)
-	if err != nil {
-		return nil, fmt.Errorf("open result %s: %w", c.ResultPath, err)
-	}
-	defer src.Close()
-
-	fieldIndex := make(map[string]int, len(in.Fields))
-	for i, f := range in.Fields {
-		fieldIndex[f.Name] = i
-	}
-	confidence := make(map[string]string, len(in.Fields))
-	for _, f := range in.Fields {
-		confidence[f.Name+"_confidence"] = f.Name
-	}
-
-	results := make(map[int64]*resultRow, c.Rows)
-	end := c.FirstOrdinal + int64(c.Rows)
-	for {
-		rec, err := src.Next()
-		if connectors.IsEOF(err) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read result %s: %w", c.ResultPath, err)
-		}
-		key, ok := rec.Get(KeyColumn)
-		if !ok || key.Null {
-			st.UnknownKeys++
-			continue
-		}
-		ord, err := strconv.ParseInt(key.Text, 10, 64)
-		if err != nil || ord < c.FirstOrdinal || ord >= end {
-			st.UnknownKeys++
-			continue
-		}
-		if _, dup := results[ord]; dup {
-			st.DuplicateKeys++
-			continue
-		}
-		r := &resultRow{enriched: make([]sinks.Value, len(in.Fields)), meta: map[string]sinks.Value{}}
-		for i := range r.enriched {
-			r.enriched[i] = sinks.Value{Null: true}
-		}
-		for _, f := range rec.Fields {
-			v := sinks.Value{Text: f.Text, Null: f.Null || f.Text == ""}
-			if i, ok := fieldIndex[f.Name]; ok {
-				r.enriched[i] = v
-				continue
-			}
-			if _, ok := confidence[f.Name]; ok {
-				r.meta[f.Name] = v
-				continue
-			}
-			for _, m := range metaColumns {
-				if f.Name == m {
-					r.meta[m] = v
-				}
-			}
-		}
-		expandFieldConfidence(r.meta, in.Fields)
-		results[ord] = r
-	}
-	return results, nil
-}
-
-// expandFieldConfidence fills "<field>_confidence" from a field_confidence
-// value that is a JSON object mapping struct fields to scores, the form the
-// single-row API returns, unless the result also has that column.
-func expandFieldConfidence(meta map[string]sinks.Value, fields []sinks.StructField) {
-	v, ok := meta["field_confidence"]
-	if !ok || v.Null || !strings.HasPrefix(strings.TrimSpace(v.Text), "{") {
-		return
-	}
-	var scores map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(v.Text), &scores); err != nil {
-		return
-	}
+// metaKeys returns the metadata keys a result row can fill, in the order of
+// its metadata values: the metadata columns, then "<field>_confidence" for
+// each struct field that does not name a metadata column already.
+func metaKeys(fields []sinks.StructField) []string {
+	keys := append([]string(nil), metaColumns...)
 	for _, f := range fields {
 		key := f.Name + "_confidence"
-		if _, set := meta[key]; set {
-			continue
+		if !containsString(keys, key) {
+			keys = append(keys, key)
 		}
-		raw, ok := scores[f.Name]
-		if !ok {
-			continue
-		}
-		field, err := resultField(key, raw)
-		if err != nil {
-			continue
-		}
-		meta[key] = sinks.Value{Text: field.Text, Null: field.Null || field.Text == ""}
 	}
+	return keys
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

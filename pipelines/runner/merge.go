@@ -223,7 +223,8 @@ func (r *run) openSink(s pipelines.SinkConfig, cols []sinks.Column) (sinks.Sink,
 
 // mergeSource feeds the source records to the merge. It stops the merge
 // when ctx is cancelled, reports progress and calls the mid-sink-write
-// crash point halfway through.
+// crash point halfway through. Merge calls Next from its reader goroutine,
+// which runs at most a few batches of records ahead of the sink writes.
 type mergeSource struct {
 	connectors.Source
 	ctx context.Context

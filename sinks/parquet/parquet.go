@@ -2,7 +2,9 @@
 // pqarrow writer.
 //
 // Rows are collected into Arrow record batches of at most batchRows rows
-// (or batchBytes bytes of text) and written with WriteBuffered, which closes
+// (or batchBytes bytes of text). A second goroutine encodes and compresses
+// each full batch with WriteBuffered while Write fills the next one, so the
+// caller's work and the Parquet encoding use two cores. WriteBuffered closes
 // a row group every RowGroupRows rows. Memory therefore depends on the row
 // group size and the row width, not on the number of rows in the file.
 package parquet
@@ -12,12 +14,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -47,11 +47,15 @@ type Options struct {
 type sink struct {
 	file     *sinks.AtomicFile
 	buffered *bufio.Writer
-	writer   *pqarrow.FileWriter
+	schema   *arrow.Schema
+	codec    compress.Compression
+	opts     Options
 	builder  *array.RecordBuilder
 	cols     []sinks.Column
 	appends  []appendFunc
-	metadata map[string]string
+	// encoder is nil until the first batch is full, because the dictionary
+	// choice of each column looks at that batch.
+	encoder *encoder
 
 	batchRows  int
 	batchBytes int
@@ -93,25 +97,15 @@ func Create(path string, cols []sinks.Column, opts Options) (sinks.Sink, error) 
 	if err != nil {
 		return nil, err
 	}
-	buffered := bufio.NewWriterSize(f, 1<<20)
-	props := pq.NewWriterProperties(
-		pq.WithCompression(codec),
-		pq.WithMaxRowGroupLength(opts.RowGroupRows),
-		pq.WithStats(true),
-	)
-	writer, err := pqarrow.NewFileWriter(schema, plainWriter{buffered}, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		_ = f.Abort()
-		return nil, fmt.Errorf("parquet sink %s: %w", path, err)
-	}
 	builder := array.NewRecordBuilder(memory.NewGoAllocator(), schema)
 	s := &sink{
 		file:     f,
-		buffered: buffered,
-		writer:   writer,
+		buffered: bufio.NewWriterSize(f, 1<<20),
+		schema:   schema,
+		codec:    codec,
+		opts:     opts,
 		builder:  builder,
 		cols:     cols,
-		metadata: opts.Metadata,
 	}
 	for i, c := range cols {
 		s.appends = append(s.appends, newAppendFunc(c.Kind, c.Elem, builder.Field(i)))
@@ -132,7 +126,7 @@ func compression(name string) (compress.Compression, error) {
 }
 
 // Write appends one row. A value that does not convert to its column's kind
-// is written as null.
+// is written as null. The sink keeps no reference to row.
 func (s *sink) Write(row []sinks.Value) error {
 	if s.closed {
 		return fmt.Errorf("parquet sink %s: write after commit or abort", s.file.Path())
@@ -152,18 +146,50 @@ func (s *sink) Write(row []sinks.Value) error {
 	return nil
 }
 
-// flushBatch writes the rows collected so far into the current row group.
+// flushBatch hands the rows collected so far to the encoder goroutine,
+// starting it on the first call.
 func (s *sink) flushBatch() error {
-	if s.batchRows == 0 {
+	if s.batchRows == 0 && s.encoder != nil {
 		return nil
 	}
 	rec := s.builder.NewRecordBatch()
-	defer rec.Release()
 	s.batchRows, s.batchBytes = 0, 0
-	if err := s.writer.WriteBuffered(rec); err != nil {
+	s.reserve(rec)
+	if s.encoder == nil {
+		props := writerProperties(s.codec, s.opts.RowGroupRows, s.cols, rec)
+		writer, err := pqarrow.NewFileWriter(s.schema, plainWriter{s.buffered}, props, pqarrow.DefaultWriterProps())
+		if err != nil {
+			rec.Release()
+			return fmt.Errorf("parquet sink %s: %w", s.file.Path(), err)
+		}
+		s.encoder = startEncoder(writer)
+	}
+	if rec.NumRows() == 0 {
+		// An empty file: the writer exists for the schema and footer, but
+		// an empty batch would add an empty row group.
+		rec.Release()
+		return nil
+	}
+	if err := s.encoder.send(rec); err != nil {
 		return fmt.Errorf("parquet sink %s: %w", s.file.Path(), err)
 	}
 	return nil
+}
+
+// reserve sizes the builders for a batch like last, the batch just built,
+// so that appending does not grow and copy their buffers step by step.
+func (s *sink) reserve(last arrow.RecordBatch) {
+	rows := int(last.NumRows())
+	if rows == 0 {
+		return
+	}
+	for i := range s.cols {
+		b := s.builder.Field(i)
+		b.Reserve(rows)
+		if sb, ok := b.(*array.StringBuilder); ok {
+			sb.ReserveData(len(last.Column(i).(*array.String).ValueBytes()))
+		}
+	}
 }
 
 // Commit writes the last rows, the key-value metadata and the footer, then
@@ -174,25 +200,36 @@ func (s *sink) Commit() error {
 	}
 	s.closed = true
 	defer s.builder.Release()
+
 	err := s.flushBatch()
+	if s.encoder == nil {
+		_ = s.file.Abort()
+		return err
+	}
+	writer, encodeErr := s.encoder.finish()
 	if err == nil {
-		keys := make([]string, 0, len(s.metadata))
-		for k := range s.metadata {
+		err = encodeErr
+	}
+
+	if err == nil {
+		keys := make([]string, 0, len(s.opts.Metadata))
+		for k := range s.opts.Metadata {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if err = s.writer.AppendKeyValueMetadata(k, s.metadata[k]); err != nil {
+			if err = writer.AppendKeyValueMetadata(k, s.opts.Metadata[k]); err != nil {
 				break
 			}
 		}
 	}
-	if closeErr := s.writer.Close(); err == nil {
+	if closeErr := writer.Close(); err == nil {
 		err = closeErr
 	}
 	if err == nil {
 		err = s.buffered.Flush()
 	}
+
 	if err != nil {
 		_ = s.file.Abort()
 		return fmt.Errorf("parquet sink %s: %w", s.file.Path(), err)
@@ -204,7 +241,10 @@ func (s *sink) Commit() error {
 func (s *sink) Abort() error {
 	if !s.closed {
 		s.closed = true
-		_ = s.writer.Close()
+		if s.encoder != nil {
+			writer, _ := s.encoder.finish()
+			_ = writer.Close()
+		}
 		s.builder.Release()
 	}
 	return s.file.Abort()
@@ -251,52 +291,4 @@ func arrowType(kind, elem sinks.Kind) (arrow.DataType, error) {
 		return arrow.ListOf(inner), nil
 	}
 	return nil, fmt.Errorf("unknown column type %q", kind)
-}
-
-// appendFunc appends one cell to a column builder.
-type appendFunc func(sinks.Value)
-
-func newAppendFunc(kind, elem sinks.Kind, b array.Builder) appendFunc {
-	return func(v sinks.Value) {
-		if v.Null {
-			b.AppendNull()
-			return
-		}
-		value, err := sinks.Convert(kind, elem, v.Text)
-		if err != nil || value == nil {
-			b.AppendNull()
-			return
-		}
-		appendValue(b, value)
-	}
-}
-
-// appendValue appends a value returned by sinks.Convert to a builder made
-// for its kind. Strings are made valid UTF-8, as Parquet STRING requires,
-// by replacing invalid bytes with U+FFFD; only enrichment text can hold
-// such bytes, because the source readers reject invalid UTF-8.
-func appendValue(b array.Builder, value any) {
-	if value == nil {
-		b.AppendNull()
-		return
-	}
-	switch bb := b.(type) {
-	case *array.StringBuilder:
-		bb.Append(strings.ToValidUTF8(value.(string), "\uFFFD"))
-	case *array.Int64Builder:
-		bb.Append(value.(int64))
-	case *array.Float64Builder:
-		bb.Append(value.(float64))
-	case *array.BooleanBuilder:
-		bb.Append(value.(bool))
-	case *array.TimestampBuilder:
-		bb.Append(arrow.Timestamp(value.(time.Time).UnixMicro()))
-	case *array.ListBuilder:
-		bb.Append(true)
-		for _, item := range value.([]any) {
-			appendValue(bb.ValueBuilder(), item)
-		}
-	default:
-		b.AppendNull()
-	}
 }

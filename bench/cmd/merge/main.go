@@ -14,7 +14,6 @@ import (
 
 	"github.com/crmsync/crmsync/bench/internal/gen"
 	"github.com/crmsync/crmsync/bench/internal/profile"
-	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/connectors/source"
 	"github.com/crmsync/crmsync/sinks"
 	parquetsink "github.com/crmsync/crmsync/sinks/parquet"
@@ -89,14 +88,12 @@ func run(in, resultsDir, out string, rows int64) (transform.MergeStats, error) {
 	defer src.Close()
 
 	st, err = transform.Merge(transform.MergeInput{
-		Source:  src,
-		Columns: columns,
-		Fields:  fields,
-		Chunks:  chunks,
-		OpenResult: func(path, format string) (connectors.Source, error) {
-			return source.Open(path, source.Options{Format: format})
-		},
-		Outputs: []transform.Output{{Layout: layout, Sink: sink}},
+		Source:     src,
+		Columns:    columns,
+		Fields:     fields,
+		Chunks:     chunks,
+		OpenResult: transform.OpenResult,
+		Outputs:    []transform.Output{{Layout: layout, Sink: sink}},
 	})
 	if err != nil {
 		sink.Abort()
