@@ -213,12 +213,20 @@ func (b *layoutBuilder) checkCommon() error {
 }
 
 func (b *layoutBuilder) isRenameKey(key string) bool {
+	if meta, ok := strings.CutPrefix(key, "metadata."); ok {
+		return b.isMetadataKey(meta)
+	}
 	if _, ok := b.sourceIndex[key]; ok {
 		return true
 	}
 	if _, ok := b.fieldIndex[key]; ok {
 		return true
 	}
+	return b.isMetadataKey(key)
+}
+
+// isMetadataKey reports whether key names a metadata column.
+func (b *layoutBuilder) isMetadataKey(key string) bool {
 	switch key {
 	case MetaStatus, MetaConfidenceScore, MetaNotes, MetaReferences:
 		return true

@@ -347,3 +347,22 @@ func TestLayoutMetaSlicesMatchMap(t *testing.T) {
 		}
 	}
 }
+
+func TestLayoutRenameMetadataOnly(t *testing.T) {
+	cfg := sinks.LayoutConfig{
+		Rename:   map[string]string{"metadata.status": "enrichment_status"},
+		Metadata: []string{"status"},
+	}
+	l, err := sinks.NewLayout(cfg, []string{"Id", "status"}, nil, []sinks.StructField{{Name: "title", Kind: sinks.String}})
+	if err != nil {
+		t.Fatalf("NewLayout: %v", err)
+	}
+	var names []string
+	for _, c := range l.Columns() {
+		names = append(names, c.Name)
+	}
+	want := []string{"Id", "status", "title", "enrichment_status"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("columns = %q, want %q", names, want)
+	}
+}

@@ -157,7 +157,7 @@ func checkListenAddr(addr string, allowNonLoopback bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("emulator: listen address %q: %w; use 127.0.0.1 or [::1], or pass --allow-non-loopback (Options.AllowNonLoopback)", addr, ErrNotLoopback)
+		return fmt.Errorf("emulator: listen address %q: %w; use 127.0.0.1 or [::1], or pass --allow-non-loopback", addr, ErrNotLoopback)
 	}
 	return nil
 }
