@@ -180,6 +180,10 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 		return fmt.Errorf("read source %s: %w", p.Source.Path, err)
 	}
 
+	baseURL := p.Enrich.BaseURL
+	if opts.BaseURL != "" {
+		baseURL = opts.BaseURL
+	}
 	r := &run{p: p, opts: opts, store: store, sum: sum, apiCfg: apiCfg}
 	prev, err := store.Load()
 	if err != nil && !opts.Restart {
@@ -201,7 +205,7 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 	case prev == nil:
 	case opts.Restart:
 		attemptBase++
-		log.Info("restart requested: discarding the unfinished run", "previous_run_id", prev.RunID)
+		log.Info("restart requested: starting a new run whose chunks get new Idempotency-Keys", "previous_run_id", prev.RunID)
 	case prev.Phase == state.PhaseDone:
 		// A finished run on the same input starts anew with the same
 		// attempt numbers, so the API replays its jobs instead of charging.
@@ -209,6 +213,9 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 		log.Info("pipeline changed since the unfinished run: starting a new run", "previous_run_id", prev.RunID)
 	case prev.InputFingerprint != inputFP:
 		log.Info("input file changed since the unfinished run: starting a new run", "previous_run_id", prev.RunID)
+	case prev.BaseURL != "" && prev.BaseURL != baseURL:
+		log.Info("API address changed since the unfinished run, so its task ids do not apply: starting a new run",
+			"previous_run_id", prev.RunID, "previous_base_url", prev.BaseURL, "base_url", baseURL)
 	default:
 		resume = true
 	}
@@ -225,6 +232,7 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 			Pipeline:            p.Name,
 			PipelineFingerprint: pipelineFP,
 			InputFingerprint:    inputFP,
+			BaseURL:             baseURL,
 			StartedAt:           time.Now().UTC(),
 			Phase:               state.PhaseChunking,
 		}

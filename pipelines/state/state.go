@@ -58,19 +58,22 @@ type Chunk struct {
 
 // Manifest is the whole state of one run.
 type Manifest struct {
-	Version             int            `json:"version"`
-	RunID               string         `json:"run_id"`
-	Pipeline            string         `json:"pipeline"`
-	PipelineFingerprint string         `json:"pipeline_fingerprint"`
-	InputFingerprint    string         `json:"input_fingerprint"`
-	StartedAt           time.Time      `json:"started_at"`
-	Phase               string         `json:"phase"`
-	Columns             []string       `json:"columns,omitempty"`
-	RowsRead            int64          `json:"rows_read"`
-	RowsRejected        int64          `json:"rows_rejected"`
-	RejectsByKind       map[string]int `json:"rejects_by_kind,omitempty"`
-	RejectsPath         string         `json:"rejects_path,omitempty"`
-	Chunks              []Chunk        `json:"chunks"`
+	Version             int    `json:"version"`
+	RunID               string `json:"run_id"`
+	Pipeline            string `json:"pipeline"`
+	PipelineFingerprint string `json:"pipeline_fingerprint"`
+	InputFingerprint    string `json:"input_fingerprint"`
+	// BaseURL is the API address the chunks were submitted to; task ids
+	// mean nothing at another address.
+	BaseURL       string         `json:"base_url,omitempty"`
+	StartedAt     time.Time      `json:"started_at"`
+	Phase         string         `json:"phase"`
+	Columns       []string       `json:"columns,omitempty"`
+	RowsRead      int64          `json:"rows_read"`
+	RowsRejected  int64          `json:"rows_rejected"`
+	RejectsByKind map[string]int `json:"rejects_by_kind,omitempty"`
+	RejectsPath   string         `json:"rejects_path,omitempty"`
+	Chunks        []Chunk        `json:"chunks"`
 	// SubmissionTimes are the times of recent submissions, so a restarted
 	// run respects the per-minute rate limit from its first request.
 	SubmissionTimes []time.Time `json:"submission_times,omitempty"`
