@@ -147,6 +147,17 @@ func (v *validator) checkStruct() {
 		if f.Name == KeyColumn {
 			v.keyErrorf(path, "%s is the column crmsync adds to join results back; rename the field", KeyColumn)
 		}
+		switch f.Name {
+		case "confidence_score", "notes", "references", "field_confidence":
+			v.keyErrorf(path, "%q is a column the API adds to every result, so the result file would hold it twice; rename the field, such as to %s_found", f.Name, f.Name)
+		}
+		if base, ok := strings.CutSuffix(f.Name, "_confidence"); ok {
+			for _, other := range e.Struct {
+				if other.Name == base && e.FieldConfidence != nil && *e.FieldConfidence {
+					v.keyErrorf(path, "%q is the per-field confidence column of %q with field_confidence on; rename the field", f.Name, base)
+				}
+			}
+		}
 	}
 }
 

@@ -102,6 +102,14 @@ func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
 		}
 		kinds[col] = k
+		if len(columns) > 0 && !seen[col] {
+			hint := ""
+			if near := closest(col, columns); near != "" {
+				hint = fmt.Sprintf("; did you mean %q?", near)
+			}
+			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: column %q is not in the first %d records of %s%s (columns: %s)",
+				col, col, validateSample, p.Source.Path, hint, preview(columns))}
+		}
 	}
 	for i, s := range p.Sinks {
 		lc, err := LayoutConfig(p, s, columns)
