@@ -43,13 +43,19 @@ func TestRerunResubmitsOnlyFailedChunks(t *testing.T) {
 		if got := after.Replays - before.Replays; got != int64(leadChunks-failed) {
 			t.Errorf("round %d: rerun replayed %d jobs, want %d (the completed chunks)", round, got, leadChunks-failed)
 		}
+		sum := f.readSummary()
+		if got, want := sum.ChargedCents, float64(after.ChargedCents-before.ChargedCents); got != want {
+			t.Errorf("round %d: summary charged_cents = %v, want %v (new charges only)", round, got, want)
+		}
+		if sum.ReplayedChargedCents <= 0 {
+			t.Errorf("round %d: replayed_charged_cents = %v, want the replayed jobs' earlier charges", round, sum.ReplayedChargedCents)
+		}
 		for _, c := range f.manifest().Chunks {
 			if c.Attempt != attempts[c.SHA256] {
 				t.Errorf("round %d: chunk %d attempt = %d, want %d", round, c.Index, c.Attempt, attempts[c.SHA256])
 			}
 		}
 		if res.code == runner.ExitOK {
-			sum := f.readSummary()
 			if sum.RowsEnriched != leadRows {
 				t.Errorf("rows_enriched = %d, want %d", sum.RowsEnriched, leadRows)
 			}

@@ -236,6 +236,10 @@ func (e *enricher) submit(ctx context.Context, i int, c state.Chunk, log *slog.L
 			est := e.r.p.EstimateCost(int64(c.Rows))
 			c.EstimatedCents = &est.Cents
 		}
+		// A replay of a key this run sent before (a lost response, or a
+		// crash after sending) is this run's own job; a replay of a key an
+		// earlier run sent is that run's job and charge.
+		c.Replayed = res.AlreadyStarted && c.EarlierKey
 		if res.AlreadyStarted {
 			e.r.sum.Replays++
 		} else {

@@ -146,6 +146,7 @@ func (r *run) chunk(ctx context.Context) error {
 		if a, ok := r.prevAttempts[sum]; ok && a > attempt {
 			attempt = a
 		}
+		key := enrich.IdempotencyKey(enrich.Endpoint(p.Enrich.Endpoint), r.apiCfg, c.SHA256, attempt)
 		r.m.Chunks = append(r.m.Chunks, state.Chunk{
 			Index:          c.Index,
 			File:           rel,
@@ -154,7 +155,8 @@ func (r *run) chunk(ctx context.Context) error {
 			SHA256:         sum,
 			FirstOrdinal:   c.FirstOrdinal,
 			Attempt:        attempt,
-			IdempotencyKey: enrich.IdempotencyKey(enrich.Endpoint(p.Enrich.Endpoint), r.apiCfg, c.SHA256, attempt),
+			IdempotencyKey: key,
+			EarlierKey:     r.prevKeys[key],
 			Status:         state.ChunkPending,
 		})
 	}

@@ -82,6 +82,8 @@ type run struct {
 	// run uses for it: the previous run's attempt, plus one when that job
 	// ended failed, cancelled, terminated or timed out.
 	prevAttempts map[string]int
+	// prevKeys are the Idempotency-Keys the previous run sent.
+	prevKeys map[string]bool
 }
 
 func (r *run) crash(point string) {
@@ -245,7 +247,11 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 		r.attempt0 = attemptBase
 	} else if prev != nil && !resume {
 		r.prevAttempts = map[string]int{}
+		r.prevKeys = map[string]bool{}
 		for _, c := range prev.Chunks {
+			if c.TaskID != "" || c.Status == state.ChunkSubmitting {
+				r.prevKeys[c.IdempotencyKey] = true
+			}
 			next := c.Attempt
 			if c.Status == state.ChunkFailed && c.JobStatus != "" {
 				next++
@@ -316,7 +322,7 @@ func (r *run) fillReadCounts() {
 
 func (r *run) fillChunkResults() {
 	r.sum.ChunkResults = r.sum.ChunkResults[:0]
-	r.sum.EstimatedCostCents, r.sum.ChargedCents = 0, 0
+	r.sum.EstimatedCostCents, r.sum.ChargedCents, r.sum.ReplayedChargedCents = 0, 0, 0
 	for _, c := range r.m.Chunks {
 		cr := ChunkResult{Index: c.Index, Rows: c.Rows, Status: chunkStatus(c),
 			EstimatedCostCents: c.EstimatedCents, ChargedCents: c.ChargedCents}
@@ -328,11 +334,19 @@ func (r *run) fillChunkResults() {
 			e := c.Error
 			cr.Error = &e
 		}
-		if c.EstimatedCents != nil {
-			r.sum.EstimatedCostCents += *c.EstimatedCents
-		}
-		if c.ChargedCents != nil {
-			r.sum.ChargedCents += *c.ChargedCents
+		switch {
+		case c.Replayed:
+			// Paid by the run that started the job: not this run's cost.
+			if c.ChargedCents != nil {
+				r.sum.ReplayedChargedCents += *c.ChargedCents
+			}
+		default:
+			if c.EstimatedCents != nil {
+				r.sum.EstimatedCostCents += *c.EstimatedCents
+			}
+			if c.ChargedCents != nil {
+				r.sum.ChargedCents += *c.ChargedCents
+			}
 		}
 		r.sum.ChunkResults = append(r.sum.ChunkResults, cr)
 	}

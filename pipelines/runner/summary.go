@@ -57,26 +57,30 @@ type ResultKeys struct {
 
 // Summary is the run summary written by --summary and logged at the end.
 type Summary struct {
-	Pipeline           string           `json:"pipeline"`
-	RunID              string           `json:"run_id"`
-	Status             string           `json:"status"`
-	ExitCode           int              `json:"exit_code"`
-	StartedAt          string           `json:"started_at"`
-	DurationSeconds    float64          `json:"duration_seconds"`
-	RowsRead           int64            `json:"rows_read"`
-	RowsRejected       int64            `json:"rows_rejected"`
-	RowsEnriched       int64            `json:"rows_enriched"`
-	RowsNotEnriched    int64            `json:"rows_not_enriched"`
-	Chunks             int              `json:"chunks"`
-	Submissions        int              `json:"submissions"`
-	Replays            int              `json:"replays"`
-	EstimatedCostCents int64            `json:"estimated_cost_cents"`
-	ChargedCents       float64          `json:"charged_cents"`
-	ChunkResults       []ChunkResult    `json:"chunk_results"`
-	Rejects            Rejects          `json:"rejects"`
-	TypeMismatches     map[string]int64 `json:"type_mismatches"`
-	ResultKeys         ResultKeys       `json:"result_keys"`
-	Outputs            []OutputResult   `json:"outputs"`
+	Pipeline           string  `json:"pipeline"`
+	RunID              string  `json:"run_id"`
+	Status             string  `json:"status"`
+	ExitCode           int     `json:"exit_code"`
+	StartedAt          string  `json:"started_at"`
+	DurationSeconds    float64 `json:"duration_seconds"`
+	RowsRead           int64   `json:"rows_read"`
+	RowsRejected       int64   `json:"rows_rejected"`
+	RowsEnriched       int64   `json:"rows_enriched"`
+	RowsNotEnriched    int64   `json:"rows_not_enriched"`
+	Chunks             int     `json:"chunks"`
+	Submissions        int     `json:"submissions"`
+	Replays            int     `json:"replays"`
+	EstimatedCostCents int64   `json:"estimated_cost_cents"`
+	ChargedCents       float64 `json:"charged_cents"`
+	// ReplayedChargedCents is the charge of jobs an earlier run started,
+	// which this run reused through their Idempotency-Keys; it was paid
+	// then and is not part of charged_cents.
+	ReplayedChargedCents float64          `json:"replayed_charged_cents"`
+	ChunkResults         []ChunkResult    `json:"chunk_results"`
+	Rejects              Rejects          `json:"rejects"`
+	TypeMismatches       map[string]int64 `json:"type_mismatches"`
+	ResultKeys           ResultKeys       `json:"result_keys"`
+	Outputs              []OutputResult   `json:"outputs"`
 	// Resumed is true when this run continued an unfinished one.
 	Resumed bool `json:"resumed"`
 	// StopReason says why submitting stopped early, when it did.
