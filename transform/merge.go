@@ -35,14 +35,17 @@ type Output struct {
 type MergeInput struct {
 	// Source yields the records again, in the order they were chunked, with
 	// the same rejects skipped. Merge calls Next from a goroutine of its
-	// own, one call at a time, and never after Merge returns.
+	// own, one call at a time, and never after Merge returns. It copies
+	// each record's values before the next call, so the source may reuse
+	// the Fields slice (source.Options.ReuseFields).
 	Source  connectors.Source
 	Columns []string // union of source column names, in first-seen order
 	Fields  []sinks.StructField
 	Chunks  []MergeChunk
 	// OpenResult opens a downloaded result file. Merge calls it from the
 	// caller's goroutine, and the returned source's Next and Close from a
-	// goroutine of its own.
+	// goroutine of its own. As with Source, the returned source may reuse
+	// the Fields slice.
 	OpenResult func(path, format string) (connectors.Source, error)
 	Outputs    []Output
 }

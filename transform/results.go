@@ -17,7 +17,9 @@ import (
 // (jsonl is accepted as another name for ndjson) for Merge.
 //
 // A CSV result is read by the CSV reader of connectors/source, with every
-// cell as text and an empty cell as null. JSON and NDJSON results are not
+// cell as text and an empty cell as null. Its records share one Fields
+// slice, overwritten by the next call to Next, because Merge copies the
+// values it keeps before it reads on. JSON and NDJSON results are not
 // flattened: each top-level member of a row object becomes one field, a
 // string member its text, null a null, and any other member (number,
 // boolean, array, object) its JSON text without insignificant white space.
@@ -26,7 +28,7 @@ import (
 func OpenResult(path, format string) (connectors.Source, error) {
 	switch format {
 	case "csv", "":
-		return source.Open(path, source.Options{Format: "csv"})
+		return source.Open(path, source.Options{Format: "csv", ReuseFields: true})
 	case "json", "ndjson", "jsonl":
 	default:
 		return nil, fmt.Errorf("result file %s has format %q; expected csv, json or ndjson", path, format)

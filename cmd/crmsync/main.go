@@ -31,7 +31,11 @@ func (e *exitError) Error() string {
 func exitWith(code int, err error) error { return &exitError{code: code, err: err} }
 
 func main() {
-	os.Exit(execute(os.Args[1:]))
+	tuneGC(os.Args[1:])
+	stopProfile := startCPUProfile()
+	code := execute(os.Args[1:])
+	stopProfile()
+	os.Exit(code)
 }
 
 func execute(args []string) int {

@@ -87,6 +87,8 @@ func (r *run) merge(ctx context.Context) error {
 		return err
 	}
 	opts.MaxRejected = "" // counted and judged in the first pass
+	// Merge copies every record's values before it reads the next one.
+	opts.ReuseFields = true
 	src, err := source.Open(p.Source.Path, opts)
 	if err != nil {
 		return err

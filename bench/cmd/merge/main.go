@@ -80,7 +80,9 @@ func run(in, resultsDir, out string, rows int64) (transform.MergeStats, error) {
 	if err != nil {
 		return st, err
 	}
-	src, err := source.Open(in, source.Options{Format: "csv"})
+	// Merge copies every record's values before it reads the next one, as
+	// the runner's merge relies on too.
+	src, err := source.Open(in, source.Options{Format: "csv", ReuseFields: true})
 	if err != nil {
 		sink.Abort()
 		return st, err
