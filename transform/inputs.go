@@ -82,10 +82,13 @@ func (in Input) Columns() []string {
 }
 
 // Value builds the input's value for one record. A plain column reference
-// returns the value unchanged. A template replaces null placeholders with
-// nothing and trims the surrounding spaces, so "{FirstName} {LastName}" with
-// no first name gives "Example"; when every placeholder is null the value is
-// null.
+// returns the value unchanged. A template joins the placeholders that have
+// values, each pair with the literal that follows the first of them, so
+// "{City}, {State}, {Country}" without a state gives "Berlin, DE" and
+// without city and state gives "DE"; the text before the first placeholder
+// is kept, the text after the last one only when that placeholder has a
+// value, and the result is trimmed. When every placeholder is null the
+// value is null.
 func (in Input) Value(get func(string) (connectors.Field, bool)) (string, bool) {
 	if len(in.parts) == 1 && in.parts[0].isCol {
 		f, ok := get(in.parts[0].column)
@@ -94,23 +97,54 @@ func (in Input) Value(get func(string) (connectors.Field, bool)) (string, bool) 
 		}
 		return f.Text, true
 	}
-	var b strings.Builder
-	any := false
-	for _, p := range in.parts {
-		if !p.isCol {
-			b.WriteString(p.literal)
-			continue
-		}
+	text, found := in.appendTemplate(nil, func(p part, _ int) (string, bool) {
 		f, ok := get(p.column)
-		if ok && !f.Null {
-			b.WriteString(f.Text)
-			any = true
+		if !ok || f.Null {
+			return "", false
 		}
-	}
-	if !any {
+		return f.Text, true
+	})
+	if !found {
 		return "", false
 	}
-	return strings.TrimSpace(b.String()), true
+	return string(bytes.TrimSpace(text)), true
+}
+
+// appendTemplate appends the template's text to dst with the joining rule
+// of Value. value returns the k-th placeholder's text, or false when null.
+func (in Input) appendTemplate(dst []byte, value func(p part, k int) (string, bool)) ([]byte, bool) {
+	found := false
+	var pending string // literal after the last placeholder written
+	afterPresent := false
+	k := 0
+	for i, p := range in.parts {
+		if !p.isCol {
+			switch {
+			case i == 0:
+				dst = append(dst, p.literal...)
+			case afterPresent:
+				pending = p.literal
+			}
+			continue
+		}
+		v, ok := value(p, k)
+		k++
+		if !ok {
+			afterPresent = false
+			continue
+		}
+		if found {
+			dst = append(dst, pending...)
+		}
+		dst = append(dst, v...)
+		found = true
+		afterPresent = true
+		pending = ""
+	}
+	if afterPresent {
+		dst = append(dst, pending...)
+	}
+	return dst, found
 }
 
 // rowEncoder writes the JSONL lines of records. It finds each input column
@@ -182,21 +216,13 @@ func (e *rowEncoder) appendValue(dst []byte, i int, fields []connectors.Field) [
 		return appendJSONString(dst, fields[pos].Text)
 	}
 
-	text := e.scratch[:0]
-	found := false
-	next := 0
-	for _, p := range in.parts {
-		if !p.isCol {
-			text = append(text, p.literal...)
-			continue
+	text, found := in.appendTemplate(e.scratch[:0], func(_ part, k int) (string, bool) {
+		pos := e.index[slots[k]]
+		if pos < 0 || fields[pos].Null {
+			return "", false
 		}
-		pos := e.index[slots[next]]
-		next++
-		if pos >= 0 && !fields[pos].Null {
-			text = append(text, fields[pos].Text...)
-			found = true
-		}
-	}
+		return fields[pos].Text, true
+	})
 	e.scratch = text
 	if !found {
 		return append(dst, "null"...)

@@ -31,7 +31,13 @@ func TestParseInputTemplates(t *testing.T) {
 		{spec: "{FirstName} {LastName}", want: "Ada Example", columns: []string{"FirstName", "LastName"}},
 		// A null placeholder becomes nothing and the result is trimmed.
 		{spec: "{City} {LastName}", want: "Example", columns: []string{"City", "LastName"}},
-		{spec: "{City}, {Country}", want: ", UK", columns: []string{"City", "Country"}},
+		// A separator is written only between two placeholders with values,
+		// taken from the text after the first of them.
+		{spec: "{City}, {Country}", want: "UK", columns: []string{"City", "Country"}},
+		{spec: "{FirstName}, {City}, {Country}", want: "Ada, UK", columns: []string{"FirstName", "City", "Country"}},
+		{spec: "{City}, {FirstName} ({Missing})", want: "Ada", columns: []string{"City", "FirstName", "Missing"}},
+		{spec: "{FirstName} ({Country})", want: "Ada (UK)", columns: []string{"FirstName", "Country"}},
+		{spec: "Name: {City}{FirstName}", want: "Name: Ada", columns: []string{"City", "FirstName"}},
 		// Every placeholder null: the value is null, not the literal text.
 		{spec: "{City} / {Missing}", wantNull: true, columns: []string{"City", "Missing"}},
 		// {{ and }} are literal braces.
