@@ -48,7 +48,7 @@ the exit status is non-zero.`,
 					kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 				}
 				sort.Strings(kinds)
-				return exitWith(runner.ExitPartial, fmt.Errorf("%d records rejected (%s), written to %s", st.Rejected, strings.Join(kinds, ", "), o.RejectsPath))
+				return exitWith(runner.ExitPartial, fmt.Errorf("%d %s rejected (%s), written to %s", st.Rejected, plural(st.Rejected, "record", "records"), strings.Join(kinds, ", "), o.RejectsPath))
 			}
 			return nil
 		},
@@ -64,4 +64,11 @@ the exit status is non-zero.`,
 	fl.StringVar(&o.OnError, "on-error", "", "bad rows: fail (stop at the first) or reject (write them to the rejects file and go on)")
 	fl.StringVar(&rejects, "rejects", "", "rejects file for --on-error reject (default FILE.rejects.jsonl)")
 	return cmd
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -136,20 +136,25 @@ func runPipeline(path string, f runFlags) error {
 		pr.Close()
 	}
 
-	if err := writeSummary(f.summary, sum); err != nil {
-		log.Error("write summary failed", "path", f.summary, "err", err)
+	summaryErr := writeSummary(f.summary, sum)
+	if summaryErr != nil {
+		log.Error("write summary failed", "path", f.summary, "err", summaryErr)
 	}
 	compact, _ := json.Marshal(sum)
 	log.Info("run summary", "summary", rawJSON(compact))
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
-			return exitWith(sum.ExitCode, errors.New("interrupted; the run state is saved, rerun the same command to resume"))
+			return finalError(log, f, sum.ExitCode, errors.New("interrupted; the run state is saved, rerun the same command to resume"))
 		}
-		return exitWith(sum.ExitCode, runErr)
+		return finalError(log, f, sum.ExitCode, runErr)
 	}
 	if sum.ExitCode != 0 {
-		return exitWith(sum.ExitCode, fmt.Errorf("run finished %s: %d rows rejected, %d of %d chunks not completed; see the summary",
+		return finalError(log, f, sum.ExitCode, fmt.Errorf("run finished %s: %d rows rejected, %d of %d chunks not completed; see the summary",
 			sum.Status, sum.RowsRejected, countNotCompleted(sum), sum.Chunks))
+	}
+	if summaryErr != nil {
+		// An orchestrator reads the summary, so a run without one failed.
+		return finalError(log, f, runner.ExitRuntime, fmt.Errorf("the run succeeded but its summary was not written: %w", summaryErr))
 	}
 	return nil
 }
@@ -203,3 +208,14 @@ type rawJSON []byte
 
 func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 func (r rawJSON) MarshalText() ([]byte, error) { return r, nil }
+
+// finalError returns the error that ends a run. With --log-format json it
+// is logged as a JSON line instead of printed as text, so stderr holds
+// only JSON.
+func finalError(log *slog.Logger, f runFlags, code int, err error) error {
+	if f.logFormat == "json" {
+		log.Error("run ended", "exit_code", code, "err", err.Error())
+		return exitWith(code, nil)
+	}
+	return exitWith(code, err)
+}

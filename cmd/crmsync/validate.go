@@ -91,6 +91,10 @@ public.`,
 			fmt.Fprintf(out, "config: %d characters (limit 300000)\n", plan.ConfigChars)
 			fmt.Fprintf(out, "estimated cost: %d cents (%d rows x %d cents per row, %s)\n",
 				plan.EstimatedCostCents, plan.RowsRead, plan.PriceCentsPerRow, note)
+			if plan.BudgetCents != nil && plan.ChunksWithinBudget < len(plan.Chunks) {
+				fmt.Fprintf(out, "budget: enrich.max_cost_cents %d covers %d of %d chunks; a run stops submitting there and exits 4\n",
+					*plan.BudgetCents, plan.ChunksWithinBudget, len(plan.Chunks))
+			}
 			return nil
 		},
 	}

@@ -144,6 +144,11 @@ type Plan struct {
 	// PriceAssumed is true when the price is crmsync's placeholder, not one
 	// set in enrich.price_cents_per_row: the real prices are not public.
 	PriceAssumed bool `json:"price_assumed"`
+	// BudgetCents is enrich.max_cost_cents, when set.
+	BudgetCents *int64 `json:"budget_cents"`
+	// ChunksWithinBudget is how many chunks a run submits before the
+	// estimates would pass the budget.
+	ChunksWithinBudget int `json:"chunks_within_budget"`
 }
 
 // MakePlan reads the whole source and chunks it into a scratch folder, as a
@@ -195,8 +200,23 @@ func MakePlan(p *pipelines.Pipeline) (*Plan, error) {
 		ConfigChars: len([]rune(string(apiCfg))), PriceCentsPerRow: est.PriceCentsPerRow,
 		EstimatedCostCents: est.Cents, PriceAssumed: est.Assumed,
 	}
+	plan.Chunks = make([]PlannedChunk, 0, len(chunks))
 	for _, c := range chunks {
 		plan.Chunks = append(plan.Chunks, PlannedChunk{Index: c.Index, Rows: c.Rows, Bytes: c.Bytes})
+	}
+	if budget := p.Enrich.MaxCostCents; budget != nil {
+		plan.BudgetCents = budget
+		var sum int64
+		for _, c := range chunks {
+			est := p.EstimateCost(int64(c.Rows)).Cents
+			if sum+est > *budget {
+				break
+			}
+			sum += est
+			plan.ChunksWithinBudget++
+		}
+	} else {
+		plan.ChunksWithinBudget = len(chunks)
 	}
 	return plan, nil
 }
