@@ -57,7 +57,9 @@ func formatFromMediaType(contentType string) (string, bool) {
 	return "", false
 }
 
-// countRowsInFile counts the data rows of a result file.
+// countRowsInFile counts the data rows of a result file. A CSV file is
+// counted by csvRecordCounter, and parsed with encoding/csv only when the
+// counter finds a quoting irregularity, so the error is encoding/csv's.
 func countRowsInFile(path, format string) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -65,15 +67,40 @@ func countRowsInFile(path, format string) (int, error) {
 	}
 	defer f.Close()
 
-	// encoding/csv rejects a byte order mark before a quoted header, and
-	// encoding/json rejects one anywhere, so it is skipped.
+	reader, err := skipBOM(f)
+	if err != nil {
+		return 0, err
+	}
+	if format != FormatCSV {
+		return countRows(reader, format)
+	}
+	records, ok, err := countCSVRecords(reader)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		return max(records-1, 0), nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	if reader, err = skipBOM(f); err != nil {
+		return 0, err
+	}
+	return countRows(reader, format)
+}
+
+// skipBOM returns a reader of f after a UTF-8 byte order mark, if any.
+// encoding/csv rejects a byte order mark before a quoted header, and
+// encoding/json rejects one anywhere.
+func skipBOM(f *os.File) (*bufio.Reader, error) {
 	reader := bufio.NewReaderSize(f, 1<<16)
 	if start, _ := reader.Peek(len(utf8BOM)); bytes.Equal(start, utf8BOM) {
 		if _, err := reader.Discard(len(utf8BOM)); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	return countRows(reader, format)
+	return reader, nil
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}

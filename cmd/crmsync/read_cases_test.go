@@ -128,7 +128,7 @@ var readCases = []readCase{
 		stderr: `06-unescaped-inner-quote.csv:2: column 2 "Product": unescaped quote in quoted field`},
 	{name: "06 inner quote rejected", file: "06-unescaped-inner-quote.csv", flags: []string{"--on-error", "reject"}, code: runner.ExitPartial,
 		stdout:  []string{`{"Name":"Bob Example","Product":"Cable","Notes":"ok"}`},
-		stderr:  "1 records rejected",
+		stderr:  "1 record rejected",
 		rejects: []string{"quote"}},
 	{name: "08 ragged rows fail", file: "08-ragged-rows.csv", code: runner.ExitRuntime,
 		stdout: []string{`{"Email":"ada@example.com","First Name":"Ada","Last Name":"Example","Phone":"+1 555 0100"}`},
