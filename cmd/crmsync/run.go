@@ -19,7 +19,7 @@ import (
 )
 
 // crashHook, when set by a test binary, is called at each crash point of a
-// run; the crash tests use it to kill the process at an exact step.
+// run. The crash tests use it to kill the process at an exact step.
 var crashHook func(point string)
 
 type runFlags struct {

@@ -130,7 +130,7 @@ type PlannedChunk struct {
 	Bytes int64 `json:"bytes"`
 }
 
-// Plan is what a run would submit.
+// Plan is the set of chunks a run would submit, with their estimated cost.
 type Plan struct {
 	Pipeline           string         `json:"pipeline"`
 	Endpoint           string         `json:"endpoint"`

@@ -58,7 +58,7 @@ type Options struct {
 // Crash points, in the order a run passes them.
 const (
 	CrashAfterChunking   = "after-chunking"
-	CrashBeforeSubmit    = "before-submit"     // state says submitting; request not sent
+	CrashBeforeSubmit    = "before-submit"     // state is submitting; request not sent
 	CrashAfterSubmitSent = "after-submit-sent" // response received, task id not yet recorded
 	CrashAfterSubmit     = "after-submit"      // task id recorded
 	CrashAfterComplete   = "after-complete"    // job completed, not downloaded
@@ -100,8 +100,7 @@ func (r *run) save() error {
 }
 
 // Run runs or resumes the pipeline. It always returns a summary, whose
-// ExitCode classifies the outcome; the error, when not nil, says what
-// stopped the run.
+// ExitCode classifies the outcome. A non-nil error is what stopped the run.
 func Run(ctx context.Context, p *pipelines.Pipeline, opts Options) (*Summary, error) {
 	start := time.Now()
 	sum := &Summary{
@@ -192,7 +191,7 @@ func execute(ctx context.Context, p *pipelines.Pipeline, opts Options, sum *Summ
 		return err
 	}
 	// Each chunk keeps the attempt number of its last job, so a rerun
-	// replays that job instead of paying again; a job that failed gets the
+	// replays that job instead of paying again. A job that failed gets the
 	// next attempt, and --restart moves every chunk past all attempts seen.
 	attemptBase := 1
 	if prev != nil {
