@@ -231,14 +231,14 @@ func (e *enricher) submit(ctx context.Context, i int, c state.Chunk, log *slog.L
 			v := *res.EstimatedCostCents
 			c.EstimatedCents = &v
 		} else if c.EstimatedCents == nil && res.AlreadyStarted {
-			// A replay omits the estimate; the planning estimate stands in
+			// A replay omits the estimate, so the planning estimate is used
 			// until the charge is known.
 			est := e.r.p.EstimateCost(int64(c.Rows))
 			c.EstimatedCents = &est.Cents
 		}
 		// A replay of a key this run sent before (a lost response, or a
-		// crash after sending) is this run's own job; a replay of a key an
-		// earlier run sent is that run's job and charge.
+		// crash after sending) is this run's own job. A replay of a key an
+		// earlier run sent is that run's job, paid by that run.
 		c.Replayed = res.AlreadyStarted && c.EarlierKey
 		if res.AlreadyStarted {
 			e.r.sum.Replays++
@@ -288,9 +288,9 @@ func (e *enricher) checkBudget(c state.Chunk) {
 }
 
 // submitFailed records a rejected submission. Credits and access problems
-// stop all further submissions; a rejected request fails the chunk; any
-// other error (retries exhausted, cancellation) ends the run with the chunk
-// left to resume.
+// stop all further submissions, and a rejected request fails the chunk.
+// Any other error (retries exhausted, cancellation) ends the run with the
+// chunk left to resume.
 func (e *enricher) submitFailed(i int, err error, log *slog.Logger) error {
 	var stop *StopError
 	switch {

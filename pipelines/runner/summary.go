@@ -72,9 +72,9 @@ type Summary struct {
 	Replays            int     `json:"replays"`
 	EstimatedCostCents int64   `json:"estimated_cost_cents"`
 	ChargedCents       float64 `json:"charged_cents"`
-	// ReplayedChargedCents is the charge of jobs an earlier run started,
-	// which this run reused through their Idempotency-Keys; it was paid
-	// then and is not part of charged_cents.
+	// ReplayedChargedCents is the charge of jobs an earlier run started
+	// and this run reused through their Idempotency-Keys. That run paid it,
+	// so it is not part of charged_cents.
 	ReplayedChargedCents float64          `json:"replayed_charged_cents"`
 	ChunkResults         []ChunkResult    `json:"chunk_results"`
 	Rejects              Rejects          `json:"rejects"`
@@ -83,7 +83,7 @@ type Summary struct {
 	Outputs              []OutputResult   `json:"outputs"`
 	// Resumed is true when this run continued an unfinished one.
 	Resumed bool `json:"resumed"`
-	// StopReason says why submitting stopped early, when it did.
+	// StopReason is why submitting stopped early, when it did.
 	StopReason string `json:"stop_reason,omitempty"`
 	// Error is the error that ended the run, when one did.
 	Error string `json:"error,omitempty"`

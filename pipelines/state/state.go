@@ -52,10 +52,10 @@ type Chunk struct {
 	EstimatedCents *int64   `json:"estimated_cost_cents,omitempty"`
 	ChargedCents   *float64 `json:"charged_cents,omitempty"`
 	// EarlierKey is true when an earlier run submitted a chunk with the
-	// same Idempotency-Key, so an already_started answer means that run's
-	// job.
+	// same Idempotency-Key, so an already_started response means that
+	// run's job.
 	EarlierKey bool `json:"earlier_key,omitempty"`
-	// Replayed is true when the API answered the submission with a job that
+	// Replayed is true when the API returned, for the submission, a job that
 	// an earlier run started, so its charge was paid then.
 	Replayed     bool   `json:"replayed,omitempty"`
 	ResultFile   string `json:"result_file,omitempty"` // relative to the run folder
