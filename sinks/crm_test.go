@@ -4,6 +4,7 @@ import (
 	"bytes"
 	encodingcsv "encoding/csv"
 	"flag"
+	"github.com/crmsync/crmsync/internal/testutil"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -182,30 +183,8 @@ func TestCRMOnlyChanged(t *testing.T) {
 	}
 }
 
-// sharedDir returns ../shared next to the repository root, or skips the
-// test when it is absent.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test folder, so ../shared cannot be located")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared reference folder %s is absent: %v", shared, err)
-	}
-	return shared
-}
+// sharedDir returns ../shared beside the repository, or skips the test.
+func sharedDir(t *testing.T) string { return testutil.SharedDir(t) }
 
 // readCase parses a CSV case file with encoding/csv and returns its header,
 // its raw lines and its records as sink values, an empty cell being null as

@@ -13,10 +13,8 @@ import (
 	"github.com/crmsync/crmsync/internal/testutil"
 )
 
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	return testutil.SharedDir(t)
-}
+// sharedDir returns ../shared beside the repository, or skips the test.
+func sharedDir(t *testing.T) string { return testutil.SharedDir(t) }
 
 func realdata(t *testing.T, name string) string {
 	t.Helper()

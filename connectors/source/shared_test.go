@@ -2,7 +2,7 @@ package source_test
 
 import (
 	"bytes"
-	"os"
+	"github.com/crmsync/crmsync/internal/testutil"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,30 +11,8 @@ import (
 	"github.com/crmsync/crmsync/connectors/source"
 )
 
-// sharedDir returns the team's shared folder next to the repository root
-// (the first parent folder with a go.mod), or skips the test.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test folder, so ../shared cannot be located")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skipf("shared folder %s is absent, so the case and real-data files cannot be read", shared)
-	}
-	return shared
-}
+// sharedDir returns ../shared beside the repository, or skips the test.
+func sharedDir(t *testing.T) string { return testutil.SharedDir(t) }
 
 func casePath(t *testing.T, name string) string {
 	t.Helper()
