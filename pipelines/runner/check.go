@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/crmsync/crmsync/connectors"
 	"github.com/crmsync/crmsync/connectors/preset"
@@ -116,8 +117,12 @@ func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 		if err != nil {
 			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
 		}
-		if _, err := sinks.NewLayout(lc, columns, kinds, fields); err != nil {
+		layout, err := sinks.NewLayout(lc, columns, kinds, fields)
+		if err != nil {
 			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+		}
+		if s.Type == "parquet" {
+			warnings = append(warnings, caseCollisions(i, layout.Columns())...)
 		}
 	}
 	return warnings, nil
@@ -219,4 +224,23 @@ func MakePlan(p *pipelines.Pipeline) (*Plan, error) {
 		plan.ChunksWithinBudget = len(chunks)
 	}
 	return plan, nil
+}
+
+// caseCollisions warns about output columns whose names differ only in
+// case: engines that ignore case in names, such as DuckDB, Spark and
+// BigQuery, reject or rename one of them.
+func caseCollisions(sink int, cols []sinks.Column) []string {
+	var warnings []string
+	seen := map[string]string{}
+	for _, c := range cols {
+		key := strings.ToLower(c.Name)
+		if other, ok := seen[key]; ok {
+			warnings = append(warnings, fmt.Sprintf(
+				"sinks[%d]: output columns %q and %q differ only in case, which engines that ignore case in column names reject; rename one with columns.rename",
+				sink, other, c.Name))
+			continue
+		}
+		seen[key] = c.Name
+	}
+	return warnings
 }

@@ -41,3 +41,37 @@ sinks:
 		t.Errorf("exit code %d, want %d", code, ExitConfig)
 	}
 }
+
+func TestCheckWarnsOnCaseCollision(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "in.csv"), []byte("Id,Name,Founded\n1,Acme,1902\n"), 0o644)
+	yaml := `name: t
+source:
+  path: in.csv
+enrich:
+  endpoint: company
+  inputs: {company_name: Name}
+  struct: {founded: Year founded}
+sinks:
+  - {type: parquet, path: out.parquet}
+`
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte(yaml), 0o644)
+	p, err := pipelines.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnings, err := Check(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range warnings {
+		if strings.Contains(w, `"Founded" and "founded"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("warnings %q do not mention the Founded/founded collision", warnings)
+	}
+}
