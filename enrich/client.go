@@ -283,7 +283,7 @@ func (c *Client) newRequest(ctx context.Context, method, target string) (*http.R
 // body echoes the request headers back.
 //
 // A key shorter than 8 characters (a test key such as "x", never a real
-// one) is replaced only where it stands as a whole token, so ordinary words
+// one) is replaced only where it is a whole token, so ordinary words
 // that contain it stay readable.
 func (c *Client) redact(s string) string {
 	if c.apiKey == "" || !strings.Contains(s, c.apiKey) {

@@ -29,7 +29,7 @@ const linkSafetyMargin = 30 * time.Second
 // that the storage rejects with 403 or 410, makes DownloadResult fetch the
 // job status again for fresh links, at most RetryPolicy.LinkRefreshes times.
 // When the entry has no download link, or no link worked, and it carries an
-// inline preview, the preview is written as JSON Lines instead; the row-count
+// inline preview, the preview is written as JSON Lines instead. The row-count
 // check applies to it too.
 func (c *Client) DownloadResult(ctx context.Context, taskID string, st JobStatus, dst string) (format string, err error) {
 	if st.Status != StatusCompleted {

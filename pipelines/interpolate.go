@@ -16,7 +16,7 @@ import (
 // Comments are copied unchanged, so a ${VAR} in a comment needs no
 // variable. Comments are found with a line scanner that tracks quoted
 // scalars and block scalars (| and >).
-// NOTE: the scanner knows only part of YAML's rules. Inside a plain scalar, a
+// NOTE: the scanner follows only part of YAML's rules. Inside a plain scalar, a
 // quote after ", " or " - " is taken for the start of a quoted scalar, so
 // comments up to the next quote character are expanded like text.
 func interpolate(src []byte, file string, env func(string) (string, bool)) ([]byte, ConfigErrors) {

@@ -17,7 +17,7 @@ const (
 	Timestamp Kind = "timestamp"
 )
 
-// Origin tells where a column's values come from.
+// Origin is the source of a column's values.
 type Origin string
 
 const (
@@ -36,8 +36,8 @@ type Column struct {
 }
 
 // Value is one cell: the text as read or as returned by the API, or null.
-// Sinks convert the text to the column's Kind; a text that does not parse as
-// that kind is written as null by typed sinks and counted by the merge step.
+// Sinks convert the text to the column's Kind. Typed sinks write a text that
+// does not parse as that kind as null, and the merge step counts it.
 type Value struct {
 	Text string
 	Null bool

@@ -38,7 +38,7 @@ type chunkWriter struct {
 
 // run writes the batches from full and returns each one to free. After an
 // error it goes on recycling the batches without writing them, so Add keeps
-// getting free batches until it sees the failure.
+// getting free batches until it checks the failure flag.
 func (w *chunkWriter) run(full <-chan *chunkBatch, free chan<- *chunkBatch, failed *atomic.Bool, done chan<- struct{}) {
 	defer close(done)
 	for b := range full {

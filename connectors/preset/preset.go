@@ -1,8 +1,8 @@
 // Package preset is the registry of CRM presets. A preset describes one
-// CRM's export shapes: the column that identifies a record, where the records
-// sit in the CRM's JSON responses, the default enrichment inputs, and a
-// Transform that rewrites each record read from an export into the preset's
-// column set. The readers apply a preset through connectors/source; the pipeline
+// CRM's export shapes. It names the column that identifies a record, where
+// the records are in the CRM's JSON responses and the default enrichment
+// inputs. Its Transform rewrites each record read from an export into the
+// preset's column set. The readers apply a preset through connectors/source; the pipeline
 // runner uses Key, Inputs and ImportID.
 //
 // Each CRM lives in its own package (connectors/salesforce, ...), which does

@@ -39,6 +39,63 @@ func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 	if err != nil {
 		return nil, err
 	}
+
+	columns, err := sampleColumns(p)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(columns))
+	for _, c := range columns {
+		seen[c] = true
+	}
+	if len(columns) > 0 {
+		for _, in := range inputs {
+			for _, c := range in.Columns() {
+				if !seen[c] {
+					return nil, missingColumn(p, "enrich.inputs."+in.Name, c, columns)
+				}
+			}
+		}
+	}
+	for _, f := range fields {
+		if seen[f.Name] {
+			warnings = append(warnings, fmt.Sprintf(
+				"enrich.struct.%s has the name of a source column: outputs write one %q column, filled from the enrichment only where the source value is empty (sinks[].overwrite: overwrite replaces every value); rename the struct field to keep both",
+				f.Name, f.Name))
+		}
+	}
+
+	kinds := map[string]sinks.Kind{}
+	for col, t := range p.Source.Types {
+		k, _, err := sinks.ParseKind(t)
+		if err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
+		}
+		kinds[col] = k
+		if len(columns) > 0 && !seen[col] {
+			return nil, missingColumn(p, "source.types."+col, col, columns)
+		}
+	}
+
+	for i, s := range p.Sinks {
+		lc, err := LayoutConfig(p, s, columns)
+		if err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+		}
+		layout, err := sinks.NewLayout(lc, columns, kinds, fields)
+		if err != nil {
+			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
+		}
+		if s.Type == "parquet" {
+			warnings = append(warnings, caseCollisions(i, layout.Columns())...)
+		}
+	}
+	return warnings, nil
+}
+
+// sampleColumns returns the source's column names: a CSV header's, then the
+// names first seen in the first validateSample records.
+func sampleColumns(p *pipelines.Pipeline) ([]string, error) {
 	opts, err := SourceOptions(p, "")
 	if err != nil {
 		return nil, err
@@ -52,6 +109,7 @@ func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 		return nil, fmt.Errorf("source.path: %w", err)
 	}
 	defer src.Close()
+
 	columns := append([]string(nil), src.Stats().Columns...)
 	seen := map[string]bool{}
 	for _, c := range columns {
@@ -75,57 +133,17 @@ func Check(p *pipelines.Pipeline) (warnings []string, err error) {
 			}
 		}
 	}
-	if len(columns) > 0 {
-		for _, in := range inputs {
-			for _, c := range in.Columns() {
-				if !seen[c] {
-					hint := ""
-					if near := closest(c, columns); near != "" {
-						hint = fmt.Sprintf("; did you mean %q?", near)
-					}
-					return nil, &ConfigError{Err: fmt.Errorf("enrich.inputs.%s: column %q is not in the first %d records of %s%s (columns: %s)",
-						in.Name, c, validateSample, p.Source.Path, hint, preview(columns))}
-				}
-			}
-		}
+	return columns, nil
+}
+
+// missingColumn is the error for a key that names a column the source lacks.
+func missingColumn(p *pipelines.Pipeline, key, column string, columns []string) error {
+	hint := ""
+	if near := closest(column, columns); near != "" {
+		hint = fmt.Sprintf("; did you mean %q?", near)
 	}
-	for _, f := range fields {
-		if seen[f.Name] {
-			warnings = append(warnings, fmt.Sprintf(
-				"enrich.struct.%s has the name of a source column: outputs write one %q column, filled from the enrichment only where the source value is empty (sinks[].overwrite: overwrite replaces every value); rename the struct field to keep both",
-				f.Name, f.Name))
-		}
-	}
-	kinds := map[string]sinks.Kind{}
-	for col, t := range p.Source.Types {
-		k, _, err := sinks.ParseKind(t)
-		if err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: %w", col, err)}
-		}
-		kinds[col] = k
-		if len(columns) > 0 && !seen[col] {
-			hint := ""
-			if near := closest(col, columns); near != "" {
-				hint = fmt.Sprintf("; did you mean %q?", near)
-			}
-			return nil, &ConfigError{Err: fmt.Errorf("source.types.%s: column %q is not in the first %d records of %s%s (columns: %s)",
-				col, col, validateSample, p.Source.Path, hint, preview(columns))}
-		}
-	}
-	for i, s := range p.Sinks {
-		lc, err := LayoutConfig(p, s, columns)
-		if err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
-		}
-		layout, err := sinks.NewLayout(lc, columns, kinds, fields)
-		if err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("sinks[%d]: %w", i, err)}
-		}
-		if s.Type == "parquet" {
-			warnings = append(warnings, caseCollisions(i, layout.Columns())...)
-		}
-	}
-	return warnings, nil
+	return &ConfigError{Err: fmt.Errorf("%s: column %q is not in the first %d records of %s%s (columns: %s)",
+		key, column, validateSample, p.Source.Path, hint, preview(columns))}
 }
 
 // PlannedChunk is one chunk of a plan.

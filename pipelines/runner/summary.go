@@ -83,7 +83,7 @@ type Summary struct {
 	Outputs              []OutputResult   `json:"outputs"`
 	// Resumed is true when this run continued an unfinished one.
 	Resumed bool `json:"resumed"`
-	// StopReason is why submitting stopped early, when it did.
+	// StopReason is the reason submitting stopped early, when it did.
 	StopReason string `json:"stop_reason,omitempty"`
 	// Error is the error that ended the run, when one did.
 	Error string `json:"error,omitempty"`
